@@ -1,0 +1,75 @@
+"""Which filenames are distributions, and of which project and version (pure).
+
+Every decision goes through `packaging`. Legacy sdist extensions that pip and uv still install
+(`.tar.bz2`, `.tgz`) are parsed as the same stem with `.tar.gz`; everything else that `packaging`
+does not accept is not a distribution, and the reason says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+WHEEL_SUFFIX = ".whl"
+SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+DISTRIBUTION_SUFFIXES = (WHEEL_SUFFIX, *SDIST_SUFFIXES)
+_LEGACY_SDIST = {".tar.bz2": len(".tar.bz2"), ".tgz": len(".tgz")}
+
+Kind = Literal["wheel", "sdist"]
+
+
+class NotADistribution(ValueError):
+    """The filename is not one pyshelf indexes; the message is the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """A distribution filename, parsed."""
+
+    filename: str
+    project: NormalizedName
+    version: Version
+    kind: Kind
+
+
+def parse_distribution(filename: str) -> Distribution:
+    """Parse a bare filename; raise `NotADistribution` with a specific reason."""
+    if "/" in filename or not filename:
+        raise NotADistribution(f"{filename!r} is not a bare filename")
+    lower = filename.lower()
+    try:
+        if lower.endswith(WHEEL_SUFFIX):
+            name, version, _build, _tags = parse_wheel_filename(filename)
+            return Distribution(filename, name, version, "wheel")
+        for suffix, length in _LEGACY_SDIST.items():
+            if lower.endswith(suffix):
+                name, version = parse_sdist_filename(filename[:-length] + ".tar.gz")
+                return Distribution(filename, name, version, "sdist")
+        if lower.endswith((".tar.gz", ".zip")):
+            name, version = parse_sdist_filename(filename)
+            return Distribution(filename, name, version, "sdist")
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
+        raise NotADistribution(f"{filename}: {exc}") from None
+    raise NotADistribution(
+        f"{filename}: not a wheel or sdist (pyshelf lists {', '.join(DISTRIBUTION_SUFFIXES)})"
+    )
+
+
+def normalize_project(name: str) -> NormalizedName:
+    """The PEP 503 normalized form of a project name."""
+    return canonicalize_name(name, validate=True)
+
+
+def normalize_version(version: str) -> str:
+    """The canonical text of a PEP 440 version, as used in yank record keys."""
+    return str(Version(version))
