@@ -1,0 +1,154 @@
+"""The CDN's routing rules (pure): a viewer request becomes an origin URI or an answer.
+
+This is the Python twin of the CloudFront Function `infra/cdn/route.js`; both must pass every case
+of `infra/cdn/routing_cases.json`. Rules:
+
+- `/simple/` is an alias of `/`: it is stripped before routing (and kept in redirects).
+- `/` is the root page; `/<project>/` a project page; `/<project>/<file>` a file. Anything deeper,
+  or with an empty segment, is 404.
+- A page URI is rewritten to `index.json` or `index.html` by content negotiation: `?format=` first
+  (a media type, or `json` / `html`), then the Accept header's q-values; JSON wins ties, HTML is
+  the default.
+- `<project>` must be a valid project name (else 404, which also hides `_pyshelf/`); a name that is
+  not normalized is redirected (301) to its normalized form, keeping the rest of the URL.
+- A missing trailing slash on a project is a 301 to the same URL with the slash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import quote, unquote, urlencode
+
+from packaging.utils import canonicalize_name
+
+SIMPLE_ALIAS = "simple"
+JSON_TYPES = frozenset(
+    {"application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json"}
+)
+HTML_TYPES = frozenset(
+    {
+        "application/vnd.pypi.simple.v1+html",
+        "application/vnd.pypi.simple.latest+html",
+        "text/html",
+        "text/*",
+        "*/*",
+    }
+)
+PageName = Literal["index.html", "index.json"]
+FORMAT_SHORT: dict[str, PageName] = {"json": "index.json", "html": "index.html"}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    uri: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Header names in lower case."""
+    querystring: Mapping[str, str] = field(default_factory=dict)
+    """Decoded query parameters (one value each)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """Send the request on to the origin with `uri`; `negotiated` when the answer depends on
+    the Accept header or `?format=` (the response must then carry `Vary: Accept`)."""
+
+    uri: str
+    negotiated: bool = False
+
+    @property
+    def key(self) -> str:
+        """The bucket key the URI names."""
+        return unquote(self.uri[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The CDN answers itself: a redirect (with `location`) or an error."""
+
+    status: int
+    location: str | None = None
+
+
+Outcome = Forward | Answer
+NOT_FOUND = Answer(404)
+
+
+def route(request: Request) -> Outcome:
+    """Where a viewer request goes."""
+    segments = request.uri.split("/")[1:]
+    prefix = ""
+    if segments[0] == SIMPLE_ALIAS:
+        if len(segments) == 1:
+            return _redirect("/simple/", request)
+        prefix, segments = "/" + SIMPLE_ALIAS, segments[1:]
+    if segments == [""]:
+        return Forward(f"/{negotiate(request)}", negotiated=True)
+    if len(segments) > 2 or "" in segments[:-1]:
+        return NOT_FOUND
+    return _route_project(prefix, segments, request)
+
+
+def _route_project(prefix: str, segments: list[str], request: Request) -> Outcome:
+    raw = unquote(segments[0])
+    try:
+        project = canonicalize_name(raw, validate=True)
+    except ValueError:
+        return NOT_FOUND
+    rest = segments[1] if len(segments) == 2 else None
+    if project != raw or rest is None:
+        return _redirect(f"{prefix}/{quote(project)}/{rest or ''}", request)
+    if rest == "":
+        return Forward(f"/{project}/{negotiate(request)}", negotiated=True)
+    return Forward(f"/{project}/{rest}")
+
+
+def _redirect(location: str, request: Request) -> Answer:
+    if request.querystring:
+        location += "?" + urlencode(request.querystring)
+    return Answer(301, location)
+
+
+def negotiate(request: Request) -> PageName:
+    """Which page representation to serve: `?format=` first, then Accept; HTML by default."""
+    fmt = request.querystring.get("format", "").strip().lower()
+    chosen = FORMAT_SHORT.get(fmt) or _choose(fmt)
+    return chosen or _choose(request.headers.get("accept", "")) or "index.html"
+
+
+def _choose(accept: str) -> PageName | None:
+    """The best representation for an Accept value, or None when it accepts neither."""
+    json_q = html_q = 0.0
+    for media_type, q in parse_accept(accept):
+        if media_type in JSON_TYPES:
+            json_q = max(json_q, q)
+        elif media_type in HTML_TYPES:
+            html_q = max(html_q, q)
+    if json_q > 0 and json_q >= html_q:
+        return "index.json"
+    if html_q > 0:
+        return "index.html"
+    return None
+
+
+def parse_accept(accept: str) -> list[tuple[str, float]]:
+    """(media type, q) pairs of an Accept header, lower-cased; a bad q counts as 0."""
+    result = []
+    for item in accept.split(","):
+        media_type, *params = (part.strip().lower() for part in item.split(";"))
+        if media_type:
+            result.append((media_type, _quality(params)))
+    return result
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "q":
+            try:
+                return min(max(float(value.strip()), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0

@@ -1,0 +1,115 @@
+"""The Python routing port against the shared case table (the contract with route.js)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+
+from pyshelf import keys
+from pyshelf.routing import (
+    Answer,
+    Forward,
+    PageName,
+    Request,
+    negotiate,
+    parse_accept,
+    route,
+)
+
+CASES_FILE = Path(__file__).parents[2] / "infra" / "cdn" / "routing_cases.json"
+CASES: list[dict[str, Any]] = json.loads(CASES_FILE.read_text())["cases"]
+
+
+def _request(raw: dict[str, Any]) -> Request:
+    return Request(raw["method"], raw["uri"], raw["headers"], raw["querystring"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case_table(case: dict[str, Any]) -> None:
+    outcome = route(_request(case["request"]))
+    expect = case["expect"]
+    if "uri" in expect:
+        assert isinstance(outcome, Forward)
+        assert outcome.uri == expect["uri"]
+    else:
+        assert outcome == Answer(expect["status"], expect.get("location"))
+
+
+def test_the_table_is_not_empty() -> None:
+    assert len(CASES) > 40
+
+
+def test_page_names_are_the_bucket_layout_names() -> None:
+    assert set(get_args(PageName)) == set(keys.PAGE_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("uri", "negotiated"),
+    [("/", True), ("/simple/", True), ("/foo/", True), ("/foo/foo-1.0.tar.gz", False)],
+)
+def test_pages_are_negotiated_files_are_not(uri: str, negotiated: bool) -> None:
+    outcome = route(Request("GET", uri))
+    assert isinstance(outcome, Forward)
+    assert outcome.negotiated is negotiated
+
+
+@pytest.mark.parametrize(
+    ("uri", "key"),
+    [
+        ("/", "index.html"),
+        ("/foo/", "foo/index.html"),
+        (
+            "/foo-bar/foo_bar-2.0%2Blocal-py3-none-any.whl",
+            "foo-bar/foo_bar-2.0+local-py3-none-any.whl",
+        ),
+        ("/foo/a+b.whl", "foo/a+b.whl"),
+    ],
+)
+def test_key_is_the_decoded_uri(uri: str, key: str) -> None:
+    outcome = route(Request("GET", uri))
+    assert isinstance(outcome, Forward)
+    assert outcome.key == key
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "page"),
+    [
+        ({"format": "JSON"}, "", "index.json"),
+        (
+            {"format": "application/vnd.pypi.simple.v1+html"},
+            "application/vnd.pypi.simple.v1+json",
+            "index.html",
+        ),
+        ({"format": "nonsense"}, "application/vnd.pypi.simple.v1+json", "index.json"),
+        ({}, "application/vnd.pypi.simple.v1+json;q=abc", "index.html"),
+        ({}, "image/png", "index.html"),
+        ({}, "application/vnd.pypi.simple.v1+json;q=0.5, */*;q=0.4", "index.json"),
+        ({}, "application/vnd.pypi.simple.v1+json;q=0.4, */*;q=0.5", "index.html"),
+    ],
+)
+def test_negotiation_edges(query: dict[str, str], accept: str, page: str) -> None:
+    assert negotiate(Request("GET", "/foo/", {"accept": accept}, query)) == page
+
+
+def test_parse_accept_clamps_and_lowercases() -> None:
+    assert parse_accept("Text/HTML;level=1;q=2, ,a/b;q=-1") == [("text/html", 1.0), ("a/b", 0.0)]
+
+
+@pytest.mark.parametrize(
+    ("uri", "location"),
+    [
+        ("/simple/Foo_Bar/x-1.0.tar.gz", "/simple/foo-bar/x-1.0.tar.gz"),
+        ("/simple", "/simple/"),
+        ("/FOO", "/foo/"),
+    ],
+)
+def test_redirects(uri: str, location: str) -> None:
+    assert route(Request("GET", uri)) == Answer(301, location)
+
+
+def test_redirect_encodes_the_query() -> None:
+    request = Request("GET", "/foo", {}, {"format": "application/vnd.pypi.simple.v1+json"})
+    assert route(request) == Answer(301, "/foo/?format=application%2Fvnd.pypi.simple.v1%2Bjson")
