@@ -96,14 +96,18 @@ def classify(key: str) -> KeyInfo:
     if base in PAGE_NAMES and (folder == "" or folder_project):
         return KeyInfo("page", folder_project)
     if base.endswith(YANK_SUFFIX):
-        if folder_project and version_of_yank(key):
-            return KeyInfo("yank", folder_project)
-        return KeyInfo("other", reason=f"{key}: yank records live at <project>/<version>.yank")
+        return _classify_yank(key, folder_project)
     try:
         dist = parse_distribution(base)
     except NotADistribution as exc:
         return KeyInfo("other", reason=str(exc))
     return KeyInfo("distribution", dist.project)
+
+
+def _classify_yank(key: str, folder_project: NormalizedName | None) -> KeyInfo:
+    if folder_project and version_of_yank(key):
+        return KeyInfo("yank", folder_project)
+    return KeyInfo("other", reason=f"{key}: yank records live at <project>/<version>.yank")
 
 
 def is_filed(key: str) -> bool:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Protocol
 
+# User metadata key holding the sha256 of a derived object's body (x-amz-meta-sha256).
+SHA256_META = "sha256"
+
 
 class StorageError(Exception):
     """Base class for expected storage failures."""
@@ -48,6 +51,8 @@ class Blob:
 
 
 class Storage(Protocol):
+    bucket: str
+
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """Every object under prefix, in key order."""
         ...

@@ -1,0 +1,97 @@
+"""Process one batch of events: group by project, refile misplaced uploads, regenerate each
+affected project once, the root only when the project set may have changed, and report
+failures per message (SQS partial batch response)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.utils import NormalizedName
+
+from pyshelf import keys
+from pyshelf.events import Message, ObjectEvent, messages_of
+from pyshelf.indexer import regenerate_project, regenerate_root
+from pyshelf.refile import refile
+from pyshelf.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class BatchFailed(RuntimeError):
+    """A plain (non-SQS) event could not be fully processed; the invoker should retry."""
+
+
+@dataclass(slots=True)
+class Plan:
+    projects: dict[NormalizedName, set[str]] = field(default_factory=lambda: defaultdict(set))
+    failed: set[str] = field(default_factory=set)
+    retried: bool = False  # some message is a redelivery: re-check the root
+
+
+def handle_event(event: Mapping[str, Any], store: Storage) -> dict[str, Any]:
+    """Process a batch; return the SQS partial batch response (failed message IDs)."""
+    messages = messages_of(event)
+    plan = Plan()
+    for message in messages:
+        _plan_message(store, message, plan)
+    root_needed = plan.retried
+    for project, message_ids in sorted(plan.projects.items()):
+        try:
+            result = regenerate_project(store, project)
+        except Exception:
+            log.exception("%s: regeneration failed; its messages will be retried", project)
+            plan.failed |= message_ids
+            continue
+        root_needed |= result.root_affected
+        log.info("%s: %d files, changed=%s", project, result.files, result.changed)
+    if root_needed:
+        _regenerate_root(store, plan)
+    failures = sorted(plan.failed)
+    if failures and messages[0].message_id == "s3-event":
+        raise BatchFailed("some records failed; see the log")
+    return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
+
+
+def _regenerate_root(store: Storage, plan: Plan) -> None:
+    try:
+        regenerate_root(store)
+    except Exception:
+        log.exception("root regeneration failed; the batch's messages will be retried")
+        for message_ids in plan.projects.values():
+            plan.failed |= message_ids
+
+
+def _plan_message(store: Storage, message: Message, plan: Plan) -> None:
+    if message.problem:
+        log.error("message %s ignored: %s", message.message_id, message.problem)
+        return
+    plan.retried |= message.receive_count > 1 and bool(message.events)
+    for event in message.events:
+        try:
+            project = _project_of(store, event)
+        except Exception:
+            log.exception("%s: could not be handled; message will be retried", event.key)
+            plan.failed.add(message.message_id)
+            continue
+        if project:
+            plan.projects[project].add(message.message_id)
+
+
+def _project_of(store: Storage, event: ObjectEvent) -> NormalizedName | None:
+    """The project an event affects (refiling a misplaced upload first), or None to ignore."""
+    if event.bucket != store.bucket:
+        log.warning("%s: ignored: event from bucket %s", event.key, event.bucket)
+        return None
+    info = keys.classify(event.key)
+    if info.kind == "distribution" and info.project:
+        if not event.removed and not keys.is_filed(event.key):
+            refile(store, event.key, info.project)
+        return info.project
+    if info.kind == "yank":
+        return info.project
+    log.info("%s: ignored: %s", event.key, info.reason or f"{info.kind} object")
+    return None

@@ -1,0 +1,62 @@
+"""Typed views of the events the indexer receives (pure): SQS batches whose bodies are S3
+notifications (the deployed path), or plain S3 notifications (direct invocation)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectEvent:
+    bucket: str
+    key: str  # decoded: S3 sends keys URL-encoded with '+' for space
+    name: str  # e.g. "ObjectCreated:Put"
+
+    @property
+    def removed(self) -> bool:
+        return self.name.startswith("ObjectRemoved")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One unit of retry: an SQS message, or the whole plain S3 event."""
+
+    message_id: str
+    receive_count: int
+    events: tuple[ObjectEvent, ...]
+    problem: str | None = None  # set when the body could not be read
+
+
+def messages_of(event: Mapping[str, Any]) -> list[Message]:
+    records = event.get("Records") or []
+    if records and all(r.get("eventSource") == "aws:sqs" for r in records):
+        return [_sqs_message(record) for record in records]
+    return [Message("s3-event", 1, parse_notification(event))]
+
+
+def parse_notification(document: Mapping[str, Any]) -> tuple[ObjectEvent, ...]:
+    """Object events of one S3 notification; `s3:TestEvent` and non-S3 records give none."""
+    if document.get("Event") == "s3:TestEvent":
+        return ()
+    events = []
+    for record in document.get("Records") or []:
+        if record.get("eventSource") != "aws:s3":
+            continue
+        s3 = record["s3"]
+        key = unquote_plus(s3["object"]["key"])
+        events.append(ObjectEvent(s3["bucket"]["name"], key, record["eventName"]))
+    return tuple(events)
+
+
+def _sqs_message(record: Mapping[str, Any]) -> Message:
+    message_id = str(record["messageId"])
+    count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    try:
+        body = json.loads(record["body"])
+        return Message(message_id, count, parse_notification(body))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return Message(message_id, count, (), f"unreadable S3 notification: {exc!r}")

@@ -1,0 +1,143 @@
+"""Regenerate pages from the bucket listing, race-free (see docs/race-freedom.md).
+
+Each regeneration reads the current derived objects (HEAD pages, GET facts cache), lists the
+project's folder, learns facts only for files it has not seen, renders, writes only what changed
+(conditionally: If-Match on what it read, If-None-Match when absent), then lists again. If the
+inputs changed in between, or a conditional write lost a race, it starts over.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from packaging.utils import NormalizedName
+
+from pyshelf import keys, render
+from pyshelf.facts import sha256_of
+from pyshelf.learn import Snapshot, learn
+from pyshelf.manifest import Manifest
+from pyshelf.model import build_project_page
+from pyshelf.pages import Page, write_pages
+from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+class StillChanging(RuntimeError):
+    """The inputs kept changing under every attempt; the caller should retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectResult:
+    project: NormalizedName
+    existed: bool  # the project was listed in the root before
+    exists: bool  # the project has files now
+    files: int
+    changed: bool  # some page or cache object was written or deleted
+
+    @property
+    def root_affected(self) -> bool:
+        return self.existed != self.exists
+
+
+def regenerate_project(store: Storage, project: NormalizedName) -> ProjectResult:
+    """Make the project's pages, `.metadata` files and facts cache match its folder."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return _project_attempt(store, project)
+        except (PreconditionFailed, NotFound, _InputsChanged) as exc:
+            log.info("project %s changed during attempt %d (%s); retrying", project, attempt, exc)
+    raise StillChanging(f"{project}: still changing after {MAX_ATTEMPTS} attempts")
+
+
+def regenerate_root(store: Storage) -> bool:
+    """Make the root pages list exactly the projects that have a facts cache; True if written."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return _root_attempt(store)
+        except (PreconditionFailed, _InputsChanged) as exc:
+            log.info("root changed during attempt %d (%s); retrying", attempt, exc)
+    raise StillChanging(f"root: still changing after {MAX_ATTEMPTS} attempts")
+
+
+def reindex(
+    store: Storage, projects: Iterable[NormalizedName] | None = None
+) -> list[ProjectResult]:
+    """Rebuild the given projects (every folder holding a distribution when None), then the root."""
+    chosen = sorted(set(projects)) if projects is not None else discover_projects(store)
+    results = [regenerate_project(store, project) for project in chosen]
+    regenerate_root(store)
+    return results
+
+
+def discover_projects(store: Storage) -> list[NormalizedName]:
+    """Every project that has a facts cache or a distribution filed in its folder."""
+    found: set[NormalizedName] = set()
+    for item in store.list(""):
+        info = keys.classify(item.key)
+        if info.project and info.kind in ("manifest", "distribution", "page", "yank"):
+            found.add(info.project)
+    return sorted(found)
+
+
+class _InputsChanged(Exception):
+    pass
+
+
+def _project_attempt(store: Storage, project: NormalizedName) -> ProjectResult:
+    html_key, json_key = keys.page_keys(project)
+    cached = store.get(keys.manifest_key(project))
+    manifest = Manifest.loads(cached.body) if cached else Manifest()
+    cache_page = Page(
+        keys.manifest_key(project),
+        Head(cached.etag, sha256_of(cached.body)) if cached else None,
+        content_type=keys.MANIFEST_TYPE,
+        cache_control="no-store",
+    )
+    pages = [Page(html_key, store.head(html_key)), Page(json_key, store.head(json_key))]
+    snapshot = Snapshot.take(store, project)
+    learned = learn(store, snapshot, manifest)
+    if learned.listed:
+        page = build_project_page(project, learned.listed, learned.yanks)
+        pages[0].body = render.project_html(page)
+        pages[1].body = render.project_json(page)
+        cache_page.body = learned.cache.dumps()
+    changed = _delete_stale_metadata(store, snapshot, learned.metadata_keys)
+    # The facts cache goes last: it is what puts the project in the root.
+    changed |= write_pages(store, [*pages, cache_page])
+    _verify(store, project, snapshot)
+    existed, exists = cached is not None, bool(learned.listed)
+    return ProjectResult(project, existed, exists, len(learned.listed), changed)
+
+
+def _delete_stale_metadata(store: Storage, snapshot: Snapshot, wanted: set[str]) -> bool:
+    stale = [key for key in snapshot.metadata if key not in wanted]
+    for key in stale:
+        store.delete(key)
+    return bool(stale)
+
+
+def _verify(store: Storage, project: NormalizedName, snapshot: Snapshot) -> None:
+    again = Snapshot.take(store, project)
+    if again.inputs != snapshot.inputs:
+        raise _InputsChanged("the folder changed while its pages were written")
+
+
+def _root_names(store: Storage) -> Sequence[NormalizedName]:
+    names = (keys.project_of_manifest(item.key) for item in store.list(keys.MANIFEST_PREFIX))
+    return sorted(name for name in names if name)
+
+
+def _root_attempt(store: Storage) -> bool:
+    html_key, json_key = keys.page_keys(None)
+    pages = [Page(html_key, store.head(html_key)), Page(json_key, store.head(json_key))]
+    names = _root_names(store)
+    pages[0].body = render.root_html(names)
+    pages[1].body = render.root_json(names)
+    changed = write_pages(store, pages)
+    if _root_names(store) != names:
+        raise _InputsChanged("the project set changed while the root was written")
+    return changed

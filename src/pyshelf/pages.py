@@ -1,0 +1,56 @@
+"""Write derived objects only when their bytes change, and never over a newer version.
+
+A `Page` pairs what was read before listing (`current`: ETag and body hash) with what should be
+there now (`body`, None for "should not exist"). Writes are conditional on `current`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pyshelf import keys
+from pyshelf.facts import sha256_of
+from pyshelf.storage import SHA256_META, Head, Storage
+
+
+@dataclass(slots=True)
+class Page:
+    key: str
+    current: Head | None
+    body: bytes | None = None
+    content_type: str = ""
+    cache_control: str = keys.PAGE_CACHE_CONTROL
+
+    def __post_init__(self) -> None:
+        if not self.content_type:
+            self.content_type = keys.HTML_TYPE if self.key.endswith(".html") else keys.JSON_TYPE
+
+
+def write_pages(store: Storage, pages: Iterable[Page]) -> bool:
+    """Bring each page to its wanted state; True if anything was written or deleted."""
+    changed = False
+    for page in pages:
+        changed |= write_page(store, page)
+    return changed
+
+
+def write_page(store: Storage, page: Page) -> bool:
+    if page.body is None:
+        if page.current is None:
+            return False
+        store.delete(page.key)
+        return True
+    digest = sha256_of(page.body)
+    if page.current is not None and page.current.sha256 == digest:
+        return False
+    store.put(
+        page.key,
+        page.body,
+        content_type=page.content_type,
+        cache_control=page.cache_control,
+        metadata={SHA256_META: digest},
+        if_match=page.current.etag if page.current else None,
+        if_none_match=page.current is None,
+    )
+    return True

@@ -1,0 +1,111 @@
+"""`Storage` over boto3 S3: the only module of the core that talks to AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from pyshelf.storage import SHA256_META, Blob, Head, NotFound, ObjectInfo, PreconditionFailed
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+_MISSING = {"NoSuchKey", "404", "NotFound"}
+COPY_LIMIT = 5 * 1024**3
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class S3Store:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield ObjectInfo(item["Key"], item["ETag"], item["Size"], item["LastModified"])
+
+    def head(self, key: str) -> Head | None:
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise
+        return Head(response["ETag"], response.get("Metadata", {}).get(SHA256_META))
+
+    def get(self, key: str) -> Blob | None:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return None
+            raise
+        return Blob(response["Body"].read(), response["ETag"])
+
+    def download(self, key: str, into: IO[bytes], *, if_match: str) -> None:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=if_match)
+        except ClientError as exc:
+            _raise_expected(exc, key)
+            raise
+        for chunk in response["Body"].iter_chunks(1024 * 1024):
+            into.write(chunk)
+
+    def put(
+        self,
+        key: str,
+        body: bytes,
+        *,
+        content_type: str,
+        cache_control: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        extra: dict[str, Any] = {"ContentType": content_type, "Metadata": dict(metadata or {})}
+        if cache_control:
+            extra["CacheControl"] = cache_control
+        if if_match:
+            extra["IfMatch"] = if_match
+        if if_none_match:
+            extra["IfNoneMatch"] = "*"
+        try:
+            response = self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra)
+        except ClientError as exc:
+            _raise_expected(exc, key)
+            raise
+        return response["ETag"]
+
+    def copy(self, source: str, target: str, *, if_none_match: bool = True) -> str:
+        extra: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
+        try:
+            response = self.client.copy_object(
+                Bucket=self.bucket,
+                Key=target,
+                CopySource={"Bucket": self.bucket, "Key": source},
+                MetadataDirective="COPY",
+                **extra,
+            )
+        except ClientError as exc:
+            _raise_expected(exc, target)
+            raise
+        return response["CopyObjectResult"]["ETag"]
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+def _raise_expected(exc: ClientError, key: str) -> None:
+    code = _code(exc)
+    if code in _PRECONDITION:
+        raise PreconditionFailed(key) from exc
+    if code in _MISSING:
+        raise NotFound(key) from exc
