@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pyshelf import __version__
+from pyshelf.cli.serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,10 +14,4 @@ def main() -> None:
     """pyshelf: a serverless Python package index on S3 + CloudFront."""
 
 
-def _register() -> None:
-    from pyshelf.cli.serve import serve
-
-    main.add_command(serve)
-
-
-_register()
+main.add_command(serve)
