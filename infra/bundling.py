@@ -1,0 +1,135 @@
+"""Bundle the indexer Lambda without Docker: handler + `pyshelf` + pinned wheels for arm64.
+
+The asset hash is computed from the inputs (sources, pins, target platform), so a synth into an
+existing `cdk.out` skips bundling, and wheels are downloaded once into a local wheelhouse so later
+bundles work offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import DockerImage, ILocalBundling
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PYTHON_VERSION = "3.14"
+PLATFORM = "manylinux2014_aarch64"
+_PIP_TARGET = (
+    "--platform",
+    PLATFORM,
+    "--implementation",
+    "cp",
+    "--python-version",
+    PYTHON_VERSION,
+    "--only-binary=:all:",
+)
+_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
+class BundlingError(RuntimeError):
+    """The Lambda bundle could not be built locally (Docker is never used instead)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexerSources:
+    """What goes into the indexer bundle."""
+
+    handler: Path = REPO_ROOT / "lambdas" / "indexer" / "handler.py"
+    package: Path = REPO_ROOT / "src" / "pyshelf"
+    requirements: Path = REPO_ROOT / "infra" / "indexer_requirements.txt"
+
+    def check(self) -> None:
+        for path in (self.handler, self.package, self.requirements):
+            if not path.exists():
+                raise BundlingError(f"indexer bundle input missing: {path}")
+
+    def files(self) -> Iterator[tuple[str, Path]]:
+        """(name in the bundle, source path) of every copied file, sorted."""
+        yield "handler.py", self.handler
+        for path in sorted(self.package.rglob("*")):
+            rel = path.relative_to(self.package)
+            if path.is_file() and "__pycache__" not in rel.parts and path.suffix != ".pyc":
+                yield f"{self.package.name}/{rel.as_posix()}", path
+
+
+def asset_hash(sources: IndexerSources) -> str:
+    """sha256 of everything that decides the bundle's content."""
+    sources.check()
+    digest = hashlib.sha256(f"{PLATFORM} cp{PYTHON_VERSION}\n".encode())
+    digest.update(sources.requirements.read_bytes())
+    for name, path in sources.files():
+        digest.update(f"\0{name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def wheelhouse(requirements: Path) -> Path:
+    """The local wheel cache for one set of pins (override with PYSHELF_WHEELHOUSE)."""
+    base = os.environ.get("PYSHELF_WHEELHOUSE") or Path.home() / ".cache" / "pyshelf" / "wheels"
+    key = hashlib.sha256(requirements.read_bytes() + PLATFORM.encode()).hexdigest()[:16]
+    return Path(base) / f"{key}-cp{PYTHON_VERSION}"
+
+
+def _pip(*args: str) -> None:
+    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BundlingError(f"{' '.join(command)} failed:\n{result.stderr}")
+
+
+def _download(requirements: Path, cache: Path) -> None:
+    """Fill the wheelhouse atomically (parallel synths may race for it)."""
+    partial = cache.with_name(f"{cache.name}.partial-{os.getpid()}")
+    _pip("download", *_PIP_TARGET, "--dest", str(partial), "-r", str(requirements))
+    try:
+        partial.rename(cache)
+    except OSError:  # another synth finished first
+        shutil.rmtree(partial)
+
+
+def install_wheels(requirements: Path, target: Path) -> None:
+    """Install the pinned wheels into `target`, downloading them once into the wheelhouse."""
+    cache = wheelhouse(requirements)
+    if not cache.exists():
+        _download(requirements, cache)
+    _pip(
+        "install",
+        *_PIP_TARGET,
+        "--no-index",
+        "--find-links",
+        str(cache),
+        "--no-compile",
+        "--target",
+        str(target),
+        "-r",
+        str(requirements),
+    )
+
+
+def build_bundle(sources: IndexerSources, output: Path) -> None:
+    """Write the Lambda bundle into `output`."""
+    sources.check()
+    install_wheels(sources.requirements, output)
+    shutil.copy2(sources.handler, output / "handler.py")
+    shutil.copytree(sources.package, output / sources.package.name, ignore=_SKIP)
+
+
+@jsii.implements(ILocalBundling)
+class LocalPythonBundling:
+    """`ILocalBundling` that always bundles on this machine (never falls back to Docker)."""
+
+    def __init__(self, sources: IndexerSources) -> None:
+        self._sources = sources
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
+        build_bundle(self._sources, Path(output_dir))
+        return True

@@ -1,0 +1,5 @@
+"""The CDN: CloudFront in front of the package bucket, routed by the `route.js` function."""
+
+from infra.cdn.distribution import PRICE_CLASSES, ROUTE_JS, PackageCdn
+
+__all__ = ["PRICE_CLASSES", "ROUTE_JS", "PackageCdn"]

@@ -1,0 +1,216 @@
+"""CloudFront in front of the package bucket.
+
+Freshness: index pages are cached at the edge for at most PAGE_MAX_TTL (the indexer writes them
+with `Cache-Control: public, max-age=10`), so a new upload is visible within about 10 s plus the
+indexer's batching window, without invalidations. Invalidations would cost $0.005 per path beyond
+1,000 paths a month (every upload touches 3-4 paths) and take tens of seconds themselves; a short
+TTL costs one conditional S3 GET per page, edge location and 10 s while the page is being read.
+Files and `.metadata` never change under their name, so they are cached for a year. Missing keys
+(404, e.g. a project that is about to appear) are cached for NOT_FOUND_TTL only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.nag import acknowledge
+from pyshelf.distributions import DISTRIBUTION_SUFFIXES
+from pyshelf.keys import METADATA_SUFFIX
+
+ROUTE_JS = Path(__file__).with_name("route.js")
+IMMUTABLE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)
+# Text is compressed at the edge; archives are not (never gzip a .tar.gz twice).
+COMPRESSED_SUFFIXES = (METADATA_SUFFIX,)
+PAGE_DEFAULT_TTL = Duration.seconds(10)
+PAGE_MAX_TTL = Duration.seconds(60)
+IMMUTABLE_TTL = Duration.days(365)
+NOT_FOUND_TTL = Duration.seconds(5)
+HSTS_MAX_AGE = Duration.days(730)
+LOG_PREFIX = "cloudfront/"
+PRICE_CLASSES = {
+    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
+    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
+    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
+}
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+class PackageCdn(Construct):
+    """HTTPS front door: routes, negotiates and caches; reads the bucket through OAC."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        logs_bucket: s3.IBucket,
+        price_class: cloudfront.PriceClass,
+        domain_name: str | None = None,
+        certificate_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = cloudfront.Function(
+            self,
+            "Route",
+            code=cloudfront.FunctionCode.from_file(file_path=str(ROUTE_JS)),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            comment="pyshelf: route, normalize and negotiate viewer requests",
+        )
+        # LIST lets S3 answer 404 (not 403) for a missing key.
+        self._origin = origins.S3BucketOrigin.with_origin_access_control(
+            bucket, origin_access_levels=[cloudfront.AccessLevel.READ, cloudfront.AccessLevel.LIST]
+        )
+        certificate = (
+            acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)
+            if certificate_arn
+            else None
+        )
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment="pyshelf package index",
+            default_behavior=self._pages(),
+            additional_behaviors=self._files(),
+            # The function always rewrites `/`; this only guards the LIST grant should the
+            # function ever be detached (S3 would list the bucket for a bare `/`).
+            default_root_object="index.html",
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            # Only a custom certificate can raise the minimum (the default one stays at TLSv1).
+            minimum_protocol_version=(
+                cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None
+            ),
+            price_class=price_class,
+            domain_names=[domain_name] if domain_name else None,
+            certificate=certificate,
+            error_responses=[
+                cloudfront.ErrorResponse(http_status=status, ttl=NOT_FOUND_TTL)
+                for status in (403, 404)
+            ],
+            enable_logging=True,
+            log_bucket=logs_bucket,
+            log_file_prefix=LOG_PREFIX,
+        )
+        self.domain_name = domain_name or self.distribution.distribution_domain_name
+        self._acknowledge(custom_certificate=certificate is not None)
+
+    def _acknowledge(self, *, custom_certificate: bool) -> None:
+        acknowledge(
+            self.distribution,
+            "Annotation::@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk",
+            "route.js answers `/` itself and never forwards a URI ending in `/` or a query "
+            "string, so S3 never lists the bucket; defaultRootObject is set as well.",
+        )
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR1",
+            "A package index serves its users wherever they are; restrict countries per "
+            "deployment if a policy requires it.",
+        )
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR2",
+            "Read-only static content behind OAC with GET/HEAD only; a web ACL costs at least "
+            "$5/month and can be attached per deployment if wanted.",
+        )
+        if not custom_certificate:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR4",
+                "No custom domain is configured, so the *.cloudfront.net certificate is used "
+                "and its TLSv1 floor cannot be raised; set domainName + certificateArn to get "
+                "TLSv1.2_2021.",
+            )
+
+    def _behavior(
+        self,
+        cache_policy: cloudfront.ICachePolicy,
+        headers: cloudfront.IResponseHeadersPolicy,
+        *,
+        compress: bool,
+    ) -> cloudfront.BehaviorOptions:
+        return cloudfront.BehaviorOptions(
+            origin=self._origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+            cache_policy=cache_policy,
+            response_headers_policy=headers,
+            compress=compress,
+            function_associations=[
+                cloudfront.FunctionAssociation(
+                    function=self.function, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                )
+            ],
+        )
+
+    def _pages(self) -> cloudfront.BehaviorOptions:
+        """Default behaviour: index pages (and anything else the function lets through)."""
+        cache = cloudfront.CachePolicy(
+            self,
+            "PagesCache",
+            comment="pyshelf pages: honour the origin's short max-age",
+            default_ttl=PAGE_DEFAULT_TTL,
+            min_ttl=Duration.seconds(0),
+            max_ttl=PAGE_MAX_TTL,
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+        headers = _security_headers(self, "PagesHeaders", csp=PAGE_CSP, custom={"Vary": "Accept"})
+        return self._behavior(cache, headers, compress=True)
+
+    def _files(self) -> dict[str, cloudfront.BehaviorOptions]:
+        cache = cloudfront.CachePolicy(
+            self,
+            "FilesCache",
+            comment="pyshelf files and .metadata: immutable",
+            default_ttl=IMMUTABLE_TTL,
+            min_ttl=Duration.seconds(0),
+            max_ttl=IMMUTABLE_TTL,
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+        headers = _security_headers(self, "FilesHeaders", csp="default-src 'none'", custom={})
+        return {
+            f"*{suffix}": self._behavior(cache, headers, compress=suffix in COMPRESSED_SUFFIXES)
+            for suffix in IMMUTABLE_SUFFIXES
+        }
+
+
+def _security_headers(
+    scope: Construct, construct_id: str, *, csp: str, custom: dict[str, str]
+) -> cloudfront.ResponseHeadersPolicy:
+    return cloudfront.ResponseHeadersPolicy(
+        scope,
+        construct_id,
+        security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+            strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                access_control_max_age=HSTS_MAX_AGE, include_subdomains=True, override=True
+            ),
+            content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+            frame_options=cloudfront.ResponseHeadersFrameOptions(
+                frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+            ),
+            referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+            ),
+            content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                content_security_policy=csp, override=True
+            ),
+        ),
+        custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+            custom_headers=[
+                cloudfront.ResponseCustomHeader(header=name, value=value, override=True)
+                for name, value in custom.items()
+            ]
+        )
+        if custom
+        else None,
+    )

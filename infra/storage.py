@@ -1,0 +1,132 @@
+"""The package bucket (and its access-log bucket): private, versioned, encrypted, TLS only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import Encryption, Removal
+from infra.nag import acknowledge
+
+# Pinned so a refactor of the construct tree can never replace the bucket (and its packages).
+BUCKET_LOGICAL_ID = "PackagesBucket"
+LOGS_BUCKET_LOGICAL_ID = "AccessLogsBucket"
+INDEXER_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+INDEXER_BUCKET_ACTIONS = ("s3:ListBucket",)
+ACCESS_LOG_DAYS = 365
+S3_LOG_PREFIX = "s3/"
+CDN_LOG_PREFIX = "cloudfront/"
+
+
+class PackageStorage(Construct):
+    """The bucket that holds distributions and the pages the indexer renders."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        removal: Removal,
+        encryption: Encryption,
+        noncurrent_version_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        destroy = removal == "destroy"
+        self.logs_bucket = self._logs_bucket(destroy)
+        self.key = (
+            kms.Key(
+                self,
+                "Key",
+                enable_key_rotation=True,
+                removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
+                description="pyshelf package bucket",
+            )
+            if encryption == "kms"
+            else None
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.KMS if self.key else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=self.key,
+            bucket_key_enabled=self.key is not None,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-old-versions",
+                    noncurrent_version_expiration=Duration.days(noncurrent_version_days),
+                    expired_object_delete_marker=True,
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+            server_access_logs_bucket=self.logs_bucket,
+            server_access_logs_prefix=S3_LOG_PREFIX,
+            removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
+            auto_delete_objects=destroy,
+        )
+        _pin_logical_id(self.bucket, BUCKET_LOGICAL_ID)
+
+    def _logs_bucket(self, destroy: bool) -> s3.Bucket:
+        # CloudFront standard logs are delivered with ACLs, hence OBJECT_WRITER ownership here.
+        bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))],
+            removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
+            auto_delete_objects=destroy,
+        )
+        _pin_logical_id(bucket, LOGS_BUCKET_LOGICAL_ID)
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "This is the access-log bucket itself; logging it into itself would loop.",
+        )
+        return bucket
+
+    def notify(self, queue: sqs.IQueue, *, suffixes: Iterable[str]) -> None:
+        """Send created/removed events of keys ending in `suffixes` to `queue` (one rule each:
+        S3 filters take one suffix per rule)."""
+        destination = s3n.SqsDestination(queue)
+        for suffix in suffixes:
+            for event in (s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED):
+                self.bucket.add_event_notification(
+                    event, destination, s3.NotificationKeyFilter(suffix=suffix)
+                )
+
+    def grant_indexer(self, grantee: iam.IGrantable) -> None:
+        """What the indexer does: list, read, write and delete objects of this bucket only.
+        (A copy is a GetObject plus a PutObject; a HEAD is a GetObject.)"""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(INDEXER_BUCKET_ACTIONS), resources=[self.bucket.bucket_arn]
+            )
+        )
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(INDEXER_OBJECT_ACTIONS),
+                resources=[self.bucket.arn_for_objects("*")],
+            )
+        )
+        if self.key:
+            self.key.grant_encrypt_decrypt(grantee)
+
+
+def _pin_logical_id(bucket: s3.Bucket, logical_id: str) -> None:
+    cfn = bucket.node.default_child
+    if not isinstance(cfn, s3.CfnBucket):
+        raise TypeError(f"{bucket.node.path} has no CfnBucket")
+    cfn.override_logical_id(logical_id)
