@@ -5,13 +5,28 @@ from __future__ import annotations
 import click
 
 from pyshelf import __version__
+from pyshelf.cli.errors import EXIT_CODES_HELP
+from pyshelf.cli.listing import list_
+from pyshelf.cli.manage import delete, unyank, yank
+from pyshelf.cli.reindex import reindex
 from pyshelf.cli.serve import serve
+from pyshelf.cli.upload import upload
+
+EPILOG = f"""\b
+Target selection (every command but serve): --stack NAME reads the BucketName and IndexUrl
+outputs of a deployed stack; --bucket, --index-url, --endpoint-url, --profile, --region set or
+override them; each has a PYSHELF_* environment variable (PYSHELF_STACK, PYSHELF_BUCKET, ...).
+
+{EXIT_CODES_HELP}
+"""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, prog_name="pyshelf")
 def main() -> None:
     """pyshelf: a serverless Python package index on S3 + CloudFront."""
 
 
 main.add_command(serve)
+for _command in (upload, delete, yank, unyank, list_, reindex):
+    main.add_command(_command)

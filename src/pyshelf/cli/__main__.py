@@ -1,0 +1,5 @@
+"""`python -m pyshelf.cli`: the same as the `pyshelf` console script."""
+
+from pyshelf.cli import main
+
+main()

@@ -1,0 +1,37 @@
+"""Argument callbacks shared by the commands: project names (normalized), PEP 440 versions."""
+
+from __future__ import annotations
+
+import click
+from packaging.utils import NormalizedName
+from packaging.version import InvalidVersion, Version
+
+from pyshelf.distributions import normalize_project
+
+
+def _project(name: str) -> NormalizedName:
+    try:
+        return normalize_project(name)
+    except ValueError:
+        raise click.BadParameter(f"{name!r} is not a valid project name") from None
+
+
+def project(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> NormalizedName | None:
+    return None if value is None else _project(value)
+
+
+def projects(
+    _ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
+) -> tuple[NormalizedName, ...]:
+    return tuple(_project(name) for name in value)
+
+
+def version(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Version | None:
+    if value is None:
+        return None
+    try:
+        return Version(value)
+    except InvalidVersion:
+        raise click.BadParameter(f"{value!r} is not a valid PEP 440 version") from None

@@ -1,0 +1,151 @@
+"""Which index a command works on: options, the frozen config, stack discovery, clients.
+
+Every command takes the same target options (and `PYSHELF_*` environment variables). `--stack`
+reads the `BucketName` and `IndexUrl` outputs of a deployed stack; explicit `--bucket` and
+`--index-url` win over the stack's outputs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+import click
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from pyshelf.cli.errors import CliError, aws_errors
+from pyshelf.s3store import S3Store
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+BUCKET_OUTPUT = "BucketName"
+INDEX_URL_OUTPUT = "IndexUrl"
+_CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10)
+_PATH_STYLE = Config(s3={"addressing_style": "path"})
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOptions:
+    """The target options as given (command line or environment), before discovery."""
+
+    stack: str | None = None
+    bucket: str | None = None
+    index_url: str | None = None
+    endpoint_url: str | None = None
+    profile: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A resolved target: the bucket to work on and, if known, the public index URL."""
+
+    bucket: str
+    index_url: str | None
+    endpoint_url: str | None
+    profile: str | None
+    region: str | None
+
+
+_OPTIONS = (
+    click.option("--stack", envvar="PYSHELF_STACK", help="Deployed stack to read outputs from."),
+    click.option("--bucket", envvar="PYSHELF_BUCKET", help="Bucket name (overrides the stack's)."),
+    click.option(
+        "--index-url", envvar="PYSHELF_INDEX_URL", help="Public index URL (overrides the stack's)."
+    ),
+    click.option(
+        "--endpoint-url",
+        envvar="PYSHELF_ENDPOINT_URL",
+        help="S3 endpoint, e.g. `pyshelf serve`'s or any S3-compatible store.",
+    ),
+    click.option("--profile", envvar="PYSHELF_PROFILE", help="AWS profile."),
+    click.option("--region", envvar="PYSHELF_REGION", help="AWS region."),
+)
+_NAMES = ("stack", "bucket", "index_url", "endpoint_url", "profile", "region")
+
+
+def target_options(command: F) -> F:
+    """Add the target options to a command; it receives them as `target: TargetOptions`."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in _NAMES}
+        return command(*args, target=TargetOptions(**given), **kwargs)
+
+    decorated: Any = wrapper
+    for option in reversed(_OPTIONS):
+        decorated = option(decorated)
+    return decorated  # type: ignore[no-any-return]
+
+
+def session_of(options: TargetOptions) -> boto3.Session:
+    with aws_errors():
+        return boto3.Session(profile_name=options.profile, region_name=options.region)
+
+
+def resolve(options: TargetOptions, session: boto3.Session) -> Target:
+    """The target: explicit options, completed from the stack's outputs when --stack is given."""
+    outputs = stack_outputs(session, options.stack) if options.stack else {}
+    bucket = options.bucket or outputs.get(BUCKET_OUTPUT)
+    if not bucket:
+        if options.stack:
+            raise CliError(f"stack {options.stack!r} has no {BUCKET_OUTPUT} output")
+        raise click.UsageError(
+            "no target: pass --stack NAME or --bucket NAME (or set PYSHELF_STACK/PYSHELF_BUCKET)"
+        )
+    index_url = options.index_url or outputs.get(INDEX_URL_OUTPUT)
+    return Target(
+        bucket=bucket.removeprefix("s3://").strip("/"),
+        index_url=index_url.rstrip("/") + "/" if index_url else None,
+        endpoint_url=options.endpoint_url,
+        profile=options.profile,
+        region=options.region,
+    )
+
+
+def stack_outputs(session: boto3.Session, stack: str) -> dict[str, str]:
+    """The outputs of a deployed CloudFormation stack, by output key."""
+    with aws_errors():
+        client = session.client("cloudformation", config=_CLIENT_CONFIG)
+        try:
+            stacks = client.describe_stacks(StackName=stack)["Stacks"]
+        except ClientError as exc:
+            if "does not exist" in str(exc.response.get("Error", {}).get("Message", "")):
+                region = client.meta.region_name
+                raise CliError(f"unknown stack {stack!r} in region {region}") from None
+            raise
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A resolved target with its S3 client and the core's storage adapter over it."""
+
+    target: Target
+    s3: S3Client
+    store: S3Store
+
+    def errors(self) -> AbstractContextManager[None]:
+        """Context manager mapping AWS failures on this target to one-line errors."""
+        return aws_errors(bucket=self.target.bucket, endpoint=self.target.endpoint_url)
+
+    def url_of(self, key: str) -> str:
+        return f"s3://{self.target.bucket}/{key}"
+
+
+def connect(options: TargetOptions) -> Connection:
+    """Resolve the target (reading the stack if asked) and build its clients."""
+    session = session_of(options)
+    target = resolve(options, session)
+    config = _CLIENT_CONFIG.merge(_PATH_STYLE) if target.endpoint_url else _CLIENT_CONFIG
+    with aws_errors(endpoint=target.endpoint_url):
+        s3 = session.client("s3", endpoint_url=target.endpoint_url, config=config)
+    return Connection(target, s3, S3Store(s3, target.bucket))

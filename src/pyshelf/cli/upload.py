@@ -1,0 +1,151 @@
+"""`pyshelf upload`: check every file, plan, upload without overwriting, optionally wait."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import click
+from packaging.utils import NormalizedName
+
+from pyshelf.cli.errors import EXIT_CODES_HELP, Conflict, InvalidFiles, TimedOut
+from pyshelf.cli.progress import Progress
+from pyshelf.cli.target import Connection, TargetOptions, connect, target_options
+from pyshelf.published import BucketIndex, HttpIndex, Index, wait_until_listed
+from pyshelf.transfer import Action, Planned, Uploader
+from pyshelf.validate import LocalDistribution, check_all
+
+EPILOG = f"""\b
+Examples:
+  pyshelf upload --stack pyshelf-prod dist/*
+  pyshelf upload --bucket my-index --wait dist/foo-1.0-py3-none-any.whl
+  pyshelf upload --endpoint-url http://127.0.0.1:9000 --bucket pyshelf \\
+      --index-url http://127.0.0.1:8080/ --wait dist/*
+  PYSHELF_STACK=pyshelf-dev pyshelf upload --dry-run dist/*
+
+{EXIT_CODES_HELP}
+"""
+
+
+@click.command(epilog=EPILOG)
+@click.argument("dists", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace a file that exists with other bytes.")
+@click.option("--dry-run", is_flag=True, help="Check and show what would happen; change nothing.")
+@click.option("--wait", is_flag=True, help="Wait until the index lists every file.")
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds --wait waits.")
+@click.option("--interval", default=1.0, hidden=True, help="Seconds between --wait polls.")
+@target_options
+def upload(
+    *,
+    target: TargetOptions,
+    dists: tuple[Path, ...],
+    overwrite: bool,
+    dry_run: bool,
+    wait: bool,
+    timeout: float,
+    interval: float,
+) -> None:
+    """Upload distributions (wheels, sdists) to <project>/<filename> in the bucket.
+
+    Every file is checked first (filename, readable archive, metadata Name/Version matching the
+    filename); if any is invalid nothing is uploaded. An existing filename is never overwritten:
+    the same bytes are skipped, other bytes are refused unless --overwrite is given.
+    """
+    files = _checked(dists)
+    connection = connect(target)
+    with connection.errors():
+        uploader = Uploader(connection.store)
+        plan = uploader.plan(files, overwrite=overwrite)
+        _refuse_conflicts(connection, plan)
+        if dry_run:
+            _report(connection, plan, dry_run=True)
+            return
+        done = _send(uploader, plan)
+        _report(connection, done, dry_run=False)
+        _refuse_conflicts(connection, done)
+        if wait:
+            _wait(connection, files, timeout, interval)
+
+
+def _checked(paths: tuple[Path, ...]) -> list[LocalDistribution]:
+    files, problems = check_all(paths)
+    for problem in problems:
+        click.echo(f"invalid: {problem}", err=True)
+    if problems:
+        raise InvalidFiles(f"{len(problems)} invalid file(s); nothing was uploaded")
+    return files
+
+
+def _refuse_conflicts(connection: Connection, plan: list[Planned]) -> None:
+    conflicts = [p for p in plan if p.action is Action.CONFLICT]
+    for p in conflicts:
+        click.echo(
+            f"conflict: {connection.url_of(p.local.key)} holds other bytes "
+            f"(sha256 {p.remote_sha256}, local {p.local.sha256})",
+            err=True,
+        )
+    if conflicts:
+        raise Conflict(
+            f"{len(conflicts)} file(s) already exist with different bytes; not overwritten "
+            "(pass --overwrite to replace them)",
+        )
+
+
+def _send(uploader: Uploader, plan: list[Planned]) -> list[Planned]:
+    moving = [p for p in plan if p.action in (Action.UPLOAD, Action.OVERWRITE)]
+    stderr = sys.stderr
+    progress = Progress.for_terminal(
+        stderr, count=len(moving), total=sum(p.local.size for p in moving)
+    )
+    done = []
+    try:
+        for p in plan:
+            if p in moving:
+                progress.start(p.local.filename, p.local.size)
+            done.append(uploader.send(p, progress.advance))
+    finally:
+        progress.finish()
+    return done
+
+
+_VERBS = {
+    (Action.UPLOAD, True): "would upload",
+    (Action.OVERWRITE, True): "would overwrite",
+    (Action.SKIP, True): "would skip",
+    (Action.UPLOAD, False): "uploaded",
+    (Action.OVERWRITE, False): "overwrote",
+    (Action.SKIP, False): "skipped",
+}
+
+
+def _report(connection: Connection, plan: list[Planned], *, dry_run: bool) -> None:
+    for p in plan:
+        verb = _VERBS.get((p.action, dry_run))
+        if verb is None:
+            continue
+        note = "  (already there with the same sha256)" if p.action is Action.SKIP else ""
+        click.echo(f"{verb}: {connection.url_of(p.local.key)}  sha256={p.local.sha256}{note}")
+
+
+def _wait(
+    connection: Connection, files: list[LocalDistribution], timeout: float, interval: float
+) -> None:
+    index_url = connection.target.index_url
+    index: Index = HttpIndex(index_url) if index_url else BucketIndex(connection.store)
+    expected: dict[NormalizedName, dict[str, str]] = defaultdict(dict)
+    for local in files:
+        expected[local.project][local.filename] = local.sha256
+    where = index_url or connection.url_of("")
+    click.echo(f"waiting up to {timeout:g}s for {where} to list {len(files)} file(s)", err=True)
+    result = wait_until_listed(index, expected, timeout=timeout, interval=interval)
+    if result.missing:
+        detail = f" (last error: {result.problem})" if result.problem else ""
+        names = ", ".join(sorted(result.missing))
+        raise TimedOut(f"timed out after {timeout:g}s; not listed yet: {names}{detail}")
+    click.echo(f"indexed: {len(files)} file(s) listed with their sha256")
+    projects = " ".join(sorted(expected))
+    if index_url:
+        click.echo(f"pip install --index-url {index_url} {projects}")
+    else:
+        click.echo(f"pip install --index-url <your index URL> {projects}  (see --index-url)")

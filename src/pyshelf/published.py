@@ -1,0 +1,179 @@
+"""Read the published index (the PEP 691 JSON pages) from the bucket or over HTTP.
+
+The pages are the published truth: what pip and uv see. `pyshelf list` and `pyshelf upload --wait`
+read them; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from pyshelf import keys
+from pyshelf.distributions import NotADistribution, parse_distribution
+from pyshelf.storage import Storage
+
+JSON_ACCEPT = keys.JSON_TYPE
+HTTP_TIMEOUT_SECONDS = 10
+
+
+class IndexUnreadable(RuntimeError):
+    """The index could not be read (HTTP error, bad JSON); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedFile:
+    filename: str
+    version: Version | None
+    sha256: str | None
+    size: int | None
+    yanked: str | None  # None: not yanked; otherwise the reason ("" when none given)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedProject:
+    name: str
+    files: tuple[PublishedFile, ...]
+
+    def hashes(self) -> dict[str, str | None]:
+        return {f.filename: f.sha256 for f in self.files}
+
+    @property
+    def versions(self) -> list[Version]:
+        return sorted({f.version for f in self.files if f.version is not None})
+
+    @property
+    def latest(self) -> Version | None:
+        """The highest version with a file that is not yanked (else the highest)."""
+        live = [f.version for f in self.files if f.version is not None and f.yanked is None]
+        candidates = live or self.versions
+        return max(candidates) if candidates else None
+
+
+class Index(Protocol):
+    def project(self, name: NormalizedName) -> PublishedProject | None: ...
+
+
+def parse_project(data: bytes) -> PublishedProject:
+    document = _load(data)
+    files = tuple(_file(item) for item in document.get("files", []))
+    return PublishedProject(str(document.get("name", "")), files)
+
+
+def parse_root(data: bytes) -> list[str]:
+    document = _load(data)
+    return sorted(str(item["name"]) for item in document.get("projects", []))
+
+
+def _load(data: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(data)
+    except ValueError as exc:
+        raise IndexUnreadable(f"not a JSON index page: {exc}") from None
+    if not isinstance(document, dict):
+        raise IndexUnreadable("not a JSON index page")
+    return document
+
+
+def _file(item: dict[str, Any]) -> PublishedFile:
+    filename = str(item["filename"])
+    try:
+        version: Version | None = parse_distribution(filename).version
+    except NotADistribution:
+        version = None
+    yanked = item.get("yanked", False)
+    reason = None if yanked is False else ("" if yanked is True else str(yanked))
+    return PublishedFile(
+        filename, version, item.get("hashes", {}).get("sha256"), item.get("size"), reason
+    )
+
+
+class BucketIndex:
+    """The JSON pages as stored in the bucket."""
+
+    def __init__(self, store: Storage) -> None:
+        self.store = store
+
+    def project(self, name: NormalizedName) -> PublishedProject | None:
+        blob = self.store.get(keys.page_keys(name)[1])
+        return parse_project(blob.body) if blob else None
+
+    def projects(self) -> list[str] | None:
+        """The projects of the root page, or None if there is no root page yet."""
+        blob = self.store.get(keys.page_keys(None)[1])
+        return parse_root(blob.body) if blob else None
+
+
+class HttpIndex:
+    """The JSON pages as served at the index URL (CloudFront or `pyshelf serve`)."""
+
+    def __init__(self, index_url: str) -> None:
+        self.index_url = index_url.rstrip("/") + "/"
+
+    def project(self, name: NormalizedName) -> PublishedProject | None:
+        url = f"{self.index_url}{name}/"
+        request = urllib.request.Request(
+            url, headers={"Accept": JSON_ACCEPT, "Cache-Control": "no-cache"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+                return parse_project(response.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code in (403, 404):
+                return None
+            raise IndexUnreadable(f"{url}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise IndexUnreadable(f"{url}: {reason}") from None
+
+
+def missing_from(index: Index, expected: Mapping[str, str], project: NormalizedName) -> set[str]:
+    """The expected files (filename → sha256) the project's page does not list with that hash."""
+    page = index.project(project)
+    listed = page.hashes() if page else {}
+    return {name for name, sha256 in expected.items() if listed.get(name) != sha256}
+
+
+@dataclass(frozen=True, slots=True)
+class WaitResult:
+    missing: frozenset[str]  # filenames not (yet) listed with their hash
+    problem: str | None = None  # the last error reading the index, if any
+
+
+def wait_until_listed(
+    index: Index,
+    expected: Mapping[NormalizedName, Mapping[str, str]],
+    *,
+    timeout: float,
+    interval: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WaitResult:
+    """Poll until every expected file is listed with its hash, or the timeout runs out.
+    Read errors count as "not listed yet" (the index may be briefly unavailable)."""
+    deadline = clock() + timeout
+    while True:
+        result = _check(index, expected)
+        if not result.missing or clock() >= deadline:
+            return result
+        sleep(min(interval, max(deadline - clock(), 0.0)))
+
+
+def _check(index: Index, expected: Mapping[NormalizedName, Mapping[str, str]]) -> WaitResult:
+    missing: set[str] = set()
+    problem = None
+    for project, files in expected.items():
+        try:
+            missing |= missing_from(index, files, project)
+        except IndexUnreadable as exc:
+            missing |= set(files)
+            problem = str(exc)
+    return WaitResult(frozenset(missing), problem)

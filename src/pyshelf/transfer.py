@@ -1,0 +1,191 @@
+"""Upload checked distributions to the bucket without ever overwriting by accident.
+
+`plan` decides per file (HEAD, and the remote sha256 when the key exists): upload, skip (same
+bytes), conflict (other bytes) or overwrite (other bytes, forced). `Uploader.send` writes with
+`If-None-Match: *` (or `If-Match: <etag seen>` when overwriting), in one PUT or, for large files,
+a multipart upload whose completion carries the same condition. Every object gets its sha256 as
+`x-amz-meta-sha256`, so a later upload can compare without reading it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from pyshelf import keys
+from pyshelf.published import BucketIndex, IndexUnreadable
+from pyshelf.s3store import S3Store
+from pyshelf.storage import SHA256_META, Head, NotFound, PreconditionFailed
+from pyshelf.validate import LocalDistribution
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+ZIP_TYPE = "application/zip"
+BINARY_TYPE = "application/octet-stream"
+PART_SIZE = 8 * 1024 * 1024
+MULTIPART_THRESHOLD = 16 * 1024 * 1024
+SEND_ATTEMPTS = 3
+_PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+
+Advance = Callable[[int], None]
+
+
+def content_type(filename: str) -> str:
+    """The Content-Type of a distribution object (docs/layout.md)."""
+    return ZIP_TYPE if filename.lower().endswith((".whl", ".zip")) else BINARY_TYPE
+
+
+class Action(Enum):
+    UPLOAD = "upload"
+    SKIP = "skip"  # the same bytes are already there
+    CONFLICT = "conflict"  # other bytes are there and --overwrite was not given
+    OVERWRITE = "overwrite"  # other bytes are there, replaced because of --overwrite
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    local: LocalDistribution
+    action: Action
+    remote: Head | None = None
+    remote_sha256: str | None = None
+
+
+class Uploader:
+    def __init__(
+        self,
+        store: S3Store,
+        *,
+        part_size: int = PART_SIZE,
+        multipart_threshold: int = MULTIPART_THRESHOLD,
+    ) -> None:
+        self.store = store
+        self.part_size = part_size
+        self.multipart_threshold = multipart_threshold
+        self._pages = BucketIndex(store)
+
+    def plan(self, files: Iterable[LocalDistribution], *, overwrite: bool) -> list[Planned]:
+        return [self.plan_one(local, overwrite=overwrite) for local in files]
+
+    def plan_one(self, local: LocalDistribution, *, overwrite: bool) -> Planned:
+        head = self.store.head(local.key)
+        if head is None:
+            return Planned(local, Action.UPLOAD)
+        remote_sha256 = self.remote_sha256(local, head)
+        if remote_sha256 == local.sha256:
+            return Planned(local, Action.SKIP, head, remote_sha256)
+        action = Action.OVERWRITE if overwrite else Action.CONFLICT
+        return Planned(local, action, head, remote_sha256)
+
+    def remote_sha256(self, local: LocalDistribution, head: Head) -> str:
+        """The sha256 of the stored object: our upload metadata, else the published page's,
+        else (uploaded by other means and not indexed yet) by reading it."""
+        if head.sha256:
+            return head.sha256
+        try:
+            page = self._pages.project(local.project)
+        except IndexUnreadable:
+            page = None
+        published = page.hashes().get(local.filename) if page else None
+        if published:
+            return published
+        digest = _Digest()
+        self.store.download(local.key, digest, if_match=head.etag)  # type: ignore[arg-type]
+        return digest.hexdigest()
+
+    def send(self, planned: Planned, advance: Advance) -> Planned:
+        """Carry out an UPLOAD or OVERWRITE. If the object changed in between (another upload
+        won the race, or it was deleted), plan the file again without forcing and retry."""
+        for _attempt in range(SEND_ATTEMPTS):
+            if planned.action not in (Action.UPLOAD, Action.OVERWRITE):
+                return planned
+            if_match = planned.remote.etag if planned.remote else None
+            try:
+                self._write(planned.local, if_match, advance)
+            except (PreconditionFailed, NotFound):
+                planned = self.plan_one(planned.local, overwrite=False)
+                continue
+            return planned
+        raise PreconditionFailed(f"{planned.local.key} keeps changing; try again")
+
+    def _write(self, local: LocalDistribution, if_match: str | None, advance: Advance) -> None:
+        if local.size >= self.multipart_threshold:
+            self._multipart(local, if_match, advance)
+            return
+        body = local.path.read_bytes()
+        self.store.put(
+            local.key,
+            body,
+            content_type=content_type(local.filename),
+            cache_control=keys.IMMUTABLE_CACHE_CONTROL,
+            metadata={SHA256_META: local.sha256},
+            if_match=if_match,
+            if_none_match=if_match is None,
+        )
+        advance(len(body))
+
+    def _multipart(self, local: LocalDistribution, if_match: str | None, advance: Advance) -> None:
+        client, bucket, key = self.store.client, self.store.bucket, local.key
+        upload_id = client.create_multipart_upload(
+            Bucket=bucket,
+            Key=key,
+            ContentType=content_type(local.filename),
+            CacheControl=keys.IMMUTABLE_CACHE_CONTROL,
+            Metadata={SHA256_META: local.sha256},
+        )["UploadId"]
+        try:
+            parts = self._parts(local, upload_id, advance)
+            condition: dict[str, Any] = {"IfMatch": if_match} if if_match else {"IfNoneMatch": "*"}
+            client.complete_multipart_upload(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+                **condition,
+            )
+        except BaseException as exc:
+            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            if isinstance(exc, ClientError) and _code(exc) in _PRECONDITION:
+                raise PreconditionFailed(key) from exc
+            raise
+
+    def _parts(
+        self, local: LocalDistribution, upload_id: str, advance: Advance
+    ) -> list[CompletedPartTypeDef]:
+        parts: list[CompletedPartTypeDef] = []
+        with local.path.open("rb") as handle:
+            while chunk := handle.read(self.part_size):
+                number = len(parts) + 1
+                response = self.store.client.upload_part(
+                    Bucket=self.store.bucket,
+                    Key=local.key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=chunk,
+                )
+                parts.append({"ETag": response["ETag"], "PartNumber": number})
+                advance(len(chunk))
+        return parts
+
+
+class _Digest:
+    """A write-only sink that only hashes."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> int:
+        self._digest.update(chunk)
+        return len(chunk)
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
