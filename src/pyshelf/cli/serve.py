@@ -1,0 +1,80 @@
+"""`pyshelf serve`: the whole index on this machine, no AWS account needed."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+import click
+
+from pyshelf.local.accesslog import AccessLog
+from pyshelf.local.banner import banner
+from pyshelf.local.emulator import EmulatorError
+from pyshelf.local.runtime import LocalIndex, ServeConfig
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the index (CDN).")
+@click.option("--port", default=8080, show_default=True, help="Port of the index; 0 picks one.")
+@click.option(
+    "--s3-port", default=9000, show_default=True, help="Port of the S3 + SQS emulator; 0 picks one."
+)
+@click.option("--bucket", default="pyshelf", show_default=True, help="Bucket name.")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the bucket's objects in this directory across restarts.",
+)
+@click.option(
+    "--access-log",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    default="-",
+    show_default=True,
+    help="Where the CDN logs one line per request ('-': stderr).",
+)
+def serve(
+    *, host: str, port: int, s3_port: int, bucket: str, data: Path | None, access_log: Path
+) -> None:
+    """Run an S3 + SQS emulator, the indexer and a local CDN in one process."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config = ServeConfig(host=host, port=port, s3_port=s3_port, bucket=bucket, data=data)
+    stop = _stop_on_signals()
+    with _open_log(access_log) as stream:
+        try:
+            index = LocalIndex(config, AccessLog(stream))
+            with index:
+                click.echo(banner(index.endpoints))
+                sys.stdout.flush()
+                while not stop.wait(0.2):
+                    pass
+                click.echo("Stopping…", err=True)
+        except (EmulatorError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+    # Everything is stopped and saved: spare the interpreter's last garbage collection over the
+    # emulator's objects, which otherwise delays the exit by about a second.
+    gc.freeze()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def _open_log(path: Path) -> TextIO:
+    if str(path) == "-":
+        return open(sys.stderr.fileno(), "w", encoding="utf-8", closefd=False)
+    return path.open("a", encoding="utf-8")

@@ -1,0 +1,154 @@
+"""`pyshelf serve --data DIR`: the bucket's current objects, mirrored as plain files.
+
+DIR holds one file per key at the path of the key (`foo/foo-1.0.tar.gz`). The worker mirrors
+every key an S3 event names as soon as it receives the event (before indexing it), and a full
+sync at shutdown writes everything else (pages, `.metadata`, the facts cache, any other key) and
+removes files whose key is gone. On start, `load` puts every file back into the (empty) bucket.
+Only the latest version of each object is kept; keys that cannot be a relative path (an empty,
+`.` or `..` segment, a segment over 255 bytes) are not persisted and are logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from pyshelf.local.objectkinds import restore_headers
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+PARTIAL_DIR = ".pyshelf-partial"  # temporary files, renamed into place when complete
+MAX_SEGMENT_BYTES = 255
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    written: int
+    removed: int
+    skipped: int
+
+
+def path_of(root: Path, key: str) -> Path | None:
+    """Where a key lives under root, or None when it cannot be stored as a path."""
+    segments = key.split("/")
+    if segments[0] == PARTIAL_DIR:
+        return None
+    for segment in segments:
+        if segment in ("", ".", "..") or "\\" in segment or "\0" in segment:
+            return None
+        if len(segment.encode()) > MAX_SEGMENT_BYTES:
+            return None
+    return root.joinpath(*segments)
+
+
+def key_of(root: Path, path: Path) -> str:
+    return "/".join(path.relative_to(root).parts)
+
+
+class DataDir:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._etags: dict[str, str] = {}  # what the files on disk hold, by key
+
+    def files(self) -> Iterator[Path]:
+        """Every stored object file, in key order."""
+        for directory, subdirs, names in os.walk(self.root):
+            subdirs[:] = sorted(d for d in subdirs if Path(directory, d) != self._partial)
+            for name in sorted(names):
+                yield Path(directory, name)
+
+    def load(self, s3: S3Client, bucket: str) -> int:
+        """Put every stored file into the bucket; return how many."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        count = 0
+        for path in self.files():
+            key = key_of(self.root, path)
+            self._etags[key] = _put(s3, bucket, key, path)
+            count += 1
+        return count
+
+    def mirror(self, s3: S3Client, bucket: str, keys: Iterable[str]) -> None:
+        """Bring the files of these keys in line with the bucket (write or remove)."""
+        for key in keys:
+            path = path_of(self.root, key)
+            if path is None:
+                log.warning("%s: not persisted (the key cannot be a file path)", key)
+                continue
+            try:
+                self._write(s3, bucket, key, path)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                    raise
+                self._remove(key, path)
+
+    def sync(self, s3: S3Client, bucket: str) -> SyncResult:
+        """Make DIR equal the bucket's current objects."""
+        listed, written, skipped = set(), 0, 0
+        paginator = s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                key, path = item["Key"], path_of(self.root, item["Key"])
+                if path is None:
+                    log.warning("%s: not persisted (the key cannot be a file path)", key)
+                    skipped += 1
+                    continue
+                listed.add(key)
+                if self._etags.get(key) != item["ETag"] or not path.is_file():
+                    self.mirror(s3, bucket, [key])
+                    written += 1
+        removed = 0
+        for path in list(self.files()):
+            key = key_of(self.root, path)
+            if key not in listed:
+                self._remove(key, path)
+                removed += 1
+        return SyncResult(written, removed, skipped)
+
+    @property
+    def _partial(self) -> Path:
+        return self.root / PARTIAL_DIR
+
+    def _write(self, s3: S3Client, bucket: str, key: str, path: Path) -> None:
+        response = s3.get_object(Bucket=bucket, Key=key)
+        self._partial.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self._partial, delete=False) as partial:
+            for chunk in response["Body"].iter_chunks(1024 * 1024):
+                partial.write(chunk)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial.name, path)
+        except OSError:
+            Path(partial.name).unlink(missing_ok=True)
+            log.exception("%s: not persisted", key)
+            return
+        self._etags[key] = response["ETag"]
+
+    def _remove(self, key: str, path: Path) -> None:
+        self._etags.pop(key, None)
+        path.unlink(missing_ok=True)
+        for parent in path.parents:
+            if parent == self.root or not parent.is_relative_to(self.root):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+
+def _put(s3: S3Client, bucket: str, key: str, path: Path) -> str:
+    content_type, cache_control = restore_headers(key)
+    extra: dict[str, Any] = {"CacheControl": cache_control} if cache_control else {}
+    with path.open("rb") as body:
+        response = s3.put_object(
+            Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra
+        )
+    return response["ETag"]

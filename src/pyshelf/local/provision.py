@@ -1,0 +1,75 @@
+"""Create what the CDK stack creates: a versioned bucket, an event queue with a dead-letter queue,
+and the bucket's event notifications (one rule per suffix in `keys.EVENT_SUFFIXES`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pyshelf.keys import EVENT_SUFFIXES
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.literals import EventType
+    from mypy_boto3_s3.type_defs import QueueConfigurationTypeDef
+    from mypy_boto3_sqs import SQSClient
+
+MAX_RECEIVE_COUNT = 5
+# Short, so that a failed record is retried within seconds locally (the stack's is longer).
+VISIBILITY_TIMEOUT_SECONDS = 5
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+EVENTS: list[EventType] = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+
+
+@dataclass(frozen=True, slots=True)
+class Queues:
+    url: str
+    arn: str
+    dlq_url: str
+
+
+def create_bucket(s3: S3Client, bucket: str) -> None:
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+def create_queues(sqs: SQSClient, bucket: str) -> Queues:
+    dlq_url = sqs.create_queue(
+        QueueName=f"{bucket}-events-dlq",
+        Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)},
+    )["QueueUrl"]
+    redrive = {"deadLetterTargetArn": _arn(sqs, dlq_url), "maxReceiveCount": MAX_RECEIVE_COUNT}
+    url = sqs.create_queue(
+        QueueName=f"{bucket}-events",
+        Attributes={
+            "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
+    return Queues(url=url, arn=_arn(sqs, url), dlq_url=dlq_url)
+
+
+def queue_configurations(queue_arn: str) -> list[QueueConfigurationTypeDef]:
+    """One configuration per suffix: S3 allows a single suffix rule per configuration."""
+    return [
+        {
+            "Id": f"pyshelf-indexer{suffix}",
+            "QueueArn": queue_arn,
+            "Events": list(EVENTS),
+            "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
+        }
+        for suffix in EVENT_SUFFIXES
+    ]
+
+
+def configure_notifications(s3: S3Client, bucket: str, queue_arn: str) -> None:
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={"QueueConfigurations": queue_configurations(queue_arn)},
+    )
+
+
+def _arn(sqs: SQSClient, url: str) -> str:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return attributes["Attributes"]["QueueArn"]

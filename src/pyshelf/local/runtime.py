@@ -1,0 +1,121 @@
+"""`pyshelf serve` assembled: emulator, bucket and queues, (restored data), indexer worker, CDN.
+
+Start-up order matters: data is loaded and reindexed before the bucket's notifications exist, so
+restoring raises no events; the CDN starts last, so once it answers everything is ready.
+Stopping goes the other way, and the final `--data` sync runs while S3 is still up.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pyshelf.batch import handle_event
+from pyshelf.indexer import reindex
+from pyshelf.local import aws, provision
+from pyshelf.local.accesslog import AccessLog
+from pyshelf.local.banner import Endpoints
+from pyshelf.local.cdn import CDN
+from pyshelf.local.datadir import DataDir
+from pyshelf.local.emulator import Emulator
+from pyshelf.local.sqs_events import keys_named
+from pyshelf.local.worker import Worker
+from pyshelf.s3store import S3Store
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+log = logging.getLogger(__name__)
+EMULATOR_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    s3_port: int = 9000
+    bucket: str = "pyshelf"
+    data: Path | None = None
+
+
+class LocalIndex:
+    """The whole local deployment in one process. Use as a context manager."""
+
+    def __init__(self, config: ServeConfig, access_log: AccessLog) -> None:
+        self.config = config
+        self.access_log = access_log
+        self.emulator = Emulator(EMULATOR_HOST, config.s3_port)
+        self.data = DataDir(config.data) if config.data else None
+        self._stack = ExitStack()
+        self._cdn: CDN | None = None
+
+    @property
+    def endpoints(self) -> Endpoints:
+        if self._cdn is None:
+            raise RuntimeError("not started")
+        return Endpoints(
+            self._cdn.url, self.emulator.endpoint, self.config.bucket, self.config.data
+        )
+
+    def __enter__(self) -> LocalIndex:
+        with ExitStack() as stack:
+            stack.enter_context(self.emulator)
+            s3 = aws.s3_client(self.emulator.endpoint)
+            provision.create_bucket(s3, self.config.bucket)
+            queues = provision.create_queues(
+                aws.sqs_client(self.emulator.endpoint), self.config.bucket
+            )
+            self._restore(s3)
+            provision.configure_notifications(s3, self.config.bucket, queues.arn)
+            if self.data is not None:
+                stack.callback(self._final_sync, s3, self.data)
+            worker = self._worker(s3, queues)
+            worker.start()
+            stack.callback(worker.stop)
+            cdn = CDN(s3, self.config.bucket, self.access_log, self.config.host, self.config.port)
+            cdn.start()
+            stack.callback(cdn.stop)
+            self._cdn = cdn
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _restore(self, s3: S3Client) -> None:
+        """Load --data into the bucket, then build every page (an empty root page at least)."""
+        if self.data is not None:
+            count = self.data.load(s3, self.config.bucket)
+            log.info("restored %d objects from %s", count, self.data.root)
+        results = reindex(S3Store(s3, self.config.bucket))
+        log.info("indexed %d projects", len(results))
+
+    def _worker(self, s3: S3Client, queues: provision.Queues) -> Worker:
+        store = S3Store(s3, self.config.bucket)
+        return Worker(
+            aws.sqs_client(self.emulator.endpoint),
+            queue_url=queues.url,
+            queue_arn=queues.arn,
+            region=aws.REGION,
+            handler=functools.partial(handle_event, store=store),
+            on_receive=functools.partial(self._mirror, s3) if self.data else None,
+        )
+
+    def _mirror(self, s3: S3Client, messages: list[MessageTypeDef]) -> None:
+        if self.data is not None:
+            self.data.mirror(s3, self.config.bucket, keys_named(messages, self.config.bucket))
+
+    def _final_sync(self, s3: S3Client, data: DataDir) -> None:
+        result = data.sync(s3, self.config.bucket)
+        log.info(
+            "saved to %s: %d written, %d removed, %d not storable",
+            data.root,
+            result.written,
+            result.removed,
+            result.skipped,
+        )
