@@ -46,16 +46,15 @@ def parse_distribution(filename: str) -> Distribution:
     """Parse a bare filename; raise `NotADistribution` with a specific reason."""
     if "/" in filename or not filename:
         raise NotADistribution(f"{filename!r} is not a bare filename")
-    lower = filename.lower()
     try:
-        if lower.endswith(WHEEL_SUFFIX):
+        if filename.endswith(WHEEL_SUFFIX):
             name, version, _build, _tags = parse_wheel_filename(filename)
             return Distribution(filename, name, version, "wheel")
         for suffix, length in _LEGACY_SDIST.items():
-            if lower.endswith(suffix):
+            if filename.endswith(suffix):
                 name, version = parse_sdist_filename(filename[:-length] + ".tar.gz")
                 return Distribution(filename, name, version, "sdist")
-        if lower.endswith((".tar.gz", ".zip")):
+        if filename.endswith((".tar.gz", ".zip")):
             name, version = parse_sdist_filename(filename)
             return Distribution(filename, name, version, "sdist")
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:

@@ -19,7 +19,7 @@ from pyshelf.facts import sha256_of
 from pyshelf.learn import Snapshot, learn
 from pyshelf.manifest import Manifest
 from pyshelf.model import build_project_page
-from pyshelf.pages import Page, write_pages
+from pyshelf.pages import Page, write_page, write_pages
 from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
 
 log = logging.getLogger(__name__)
@@ -30,24 +30,23 @@ class StillChanging(RuntimeError):
     """The inputs kept changing under every attempt; the caller should retry later."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProjectResult:
     project: NormalizedName
-    existed: bool  # the project was listed in the root before
-    exists: bool  # the project has files now
-    files: int
-    changed: bool  # some page or cache object was written or deleted
-
-    @property
-    def root_affected(self) -> bool:
-        return self.existed != self.exists
+    files: int = 0
+    changed: bool = False  # some page or cache object was written or deleted
+    # The facts cache was created or deleted (by any attempt, even one that started over),
+    # so the project set may have changed and the root must be regenerated.
+    root_affected: bool = False
 
 
 def regenerate_project(store: Storage, project: NormalizedName) -> ProjectResult:
     """Make the project's pages, `.metadata` files and facts cache match its folder."""
+    result = ProjectResult(project)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _project_attempt(store, project)
+            _project_attempt(store, result)
+            return result
         except (PreconditionFailed, NotFound, _InputsChanged) as exc:
             log.info("project %s changed during attempt %d (%s); retrying", project, attempt, exc)
     raise StillChanging(f"{project}: still changing after {MAX_ATTEMPTS} attempts")
@@ -87,7 +86,8 @@ class _InputsChanged(Exception):
     pass
 
 
-def _project_attempt(store: Storage, project: NormalizedName) -> ProjectResult:
+def _project_attempt(store: Storage, result: ProjectResult) -> None:
+    project = result.project
     html_key, json_key = keys.page_keys(project)
     cached = store.get(keys.manifest_key(project))
     manifest = Manifest.loads(cached.body) if cached else Manifest()
@@ -105,12 +105,14 @@ def _project_attempt(store: Storage, project: NormalizedName) -> ProjectResult:
         pages[0].body = render.project_html(page)
         pages[1].body = render.project_json(page)
         cache_page.body = learned.cache.dumps()
-    changed = _delete_stale_metadata(store, snapshot, learned.metadata_keys)
-    # The facts cache goes last: it is what puts the project in the root.
-    changed |= write_pages(store, [*pages, cache_page])
+    result.changed |= _delete_stale_metadata(store, snapshot, learned.metadata_keys)
+    result.changed |= write_pages(store, pages)
+    # The facts cache goes last: its existence is what puts the project in the root.
+    if write_page(store, cache_page):
+        result.changed = True
+        result.root_affected |= (cached is None) != (cache_page.body is None)
     _verify(store, project, snapshot)
-    existed, exists = cached is not None, bool(learned.listed)
-    return ProjectResult(project, existed, exists, len(learned.listed), changed)
+    result.files = len(learned.listed)
 
 
 def _delete_stale_metadata(store: Storage, snapshot: Snapshot, wanted: set[str]) -> bool:

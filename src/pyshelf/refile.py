@@ -20,17 +20,30 @@ def refile(store: Storage, key: str, project: NormalizedName) -> str | None:
     that name) or is already gone (another invocation moved it)."""
     target = keys.distribution_key(project, posixpath.basename(key))
     try:
+        if _target_taken(store, key, target):
+            return None
         store.copy(key, target, if_none_match=True)
     except NotFound:
         log.info("%s: already moved or deleted", key)
         return None
-    except PreconditionFailed:
-        source, existing = store.head(key), store.head(target)
-        if source is None:
-            return None
-        if existing is None or existing.etag != source.etag:
-            log.error("%s: not moved: %s already holds a different file", key, target)
+    except PreconditionFailed:  # created between our look and the copy
+        if _target_taken(store, key, target):
             return None
     store.delete(key)
     log.info("%s: moved to %s", key, target)
     return target
+
+
+def _target_taken(store: Storage, key: str, target: str) -> bool:
+    """True when `target` holds a different file (a conflict, logged). The copy is also
+    conditional, but emulators do not all honour If-None-Match on copies, so look first."""
+    existing = store.head(target)
+    if existing is None:
+        return False
+    source = store.head(key)
+    if source is None:
+        raise NotFound(key)
+    if existing.etag == source.etag:
+        return False
+    log.error("%s: not moved: %s already holds a different file", key, target)
+    return True

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from pyshelf.distributions import NotADistribution, normalize_version, parse_distribution
+
+CORPUS = Path(__file__).parents[3] / "shared" / "data" / "pypi-filenames-71k.txt"
+
+
+@pytest.mark.parametrize(
+    ("filename", "project", "version", "kind"),
+    [
+        ("foo-1.0-py3-none-any.whl", "foo", "1.0", "wheel"),
+        ("Foo_Bar-2.0+local-py3-none-any.whl", "foo-bar", "2.0+local", "wheel"),
+        ("foo-1.0-1-py3-none-any.whl", "foo", "1.0", "wheel"),
+        (
+            "numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            "numpy",
+            "2.1.0",
+            "wheel",
+        ),
+        ("foo-1.0.tar.gz", "foo", "1.0", "sdist"),
+        ("foo_bar-1.0rc1.tar.gz", "foo-bar", "1.0rc1", "sdist"),
+        ("foo-bar-1.0.zip", "foo-bar", "1.0", "sdist"),
+        ("Foo-1!2.0.post1.tar.gz", "foo", "1!2.0.post1", "sdist"),
+        ("foo-1.0.tar.bz2", "foo", "1.0", "sdist"),
+        ("foo-1.0.tgz", "foo", "1.0", "sdist"),
+    ],
+)
+def test_parses_distributions(filename: str, project: str, version: str, kind: str) -> None:
+    dist = parse_distribution(filename)
+    assert (dist.project, dist.version, dist.kind) == (project, Version(version), kind)
+    assert dist.filename == filename
+
+
+@pytest.mark.parametrize(
+    ("filename", "reason"),
+    [
+        ("foo-1.0.egg", "not a wheel or sdist"),
+        ("foo-1.0.win32.exe", "not a wheel or sdist"),
+        ("foo-1.0.linux-x86_64.tar.gz", "invalid version"),
+        ("foo-1.0-py3-none.whl", "Invalid wheel filename"),
+        ("foo.tar.gz", "Invalid sdist filename"),
+        ("readme.txt", "not a wheel or sdist"),
+        ("FOO-1.0.TAR.GZ", "not a wheel or sdist"),
+        ("foo/foo-1.0.tar.gz", "not a bare filename"),
+        ("", "not a bare filename"),
+    ],
+)
+def test_rejects_with_a_reason(filename: str, reason: str) -> None:
+    with pytest.raises(NotADistribution, match=reason):
+        parse_distribution(filename)
+
+
+def test_normalize_version() -> None:
+    assert normalize_version("1.0.0-RC1") == "1.0.0rc1"
+
+
+def test_real_pypi_corpus() -> None:
+    """Every one of 71k real filenames is either parsed consistently or rejected with a reason."""
+    names = CORPUS.read_text().split()
+    kinds: Counter[str] = Counter()
+    for filename in names:
+        try:
+            dist = parse_distribution(filename)
+        except NotADistribution as exc:
+            assert str(exc)
+            kinds["rejected"] += 1
+            continue
+        kinds[dist.kind] += 1
+        # the project name parsed from the file is a stable normalized name
+        assert canonicalize_name(dist.project) == dist.project
+    assert len(names) > 70_000
+    # the corpus is mostly sdists and wheels; legacy formats are the rejected rest
+    assert kinds["sdist"] > 45_000
+    assert kinds["wheel"] > 10_000
+    assert 1_000 < kinds["rejected"] < 15_000

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from pyshelf import keys
+
+
+@pytest.mark.parametrize(
+    ("key", "kind", "project"),
+    [
+        ("foo/foo-1.0-py3-none-any.whl", "distribution", "foo"),
+        ("Foo_Bar-2.0+local-py3-none-any.whl", "distribution", "foo-bar"),
+        ("other/foo-1.0.tar.gz", "distribution", "foo"),
+        ("foo/foo-1.0-py3-none-any.whl.metadata", "metadata", "foo"),
+        ("foo/index.html", "page", "foo"),
+        ("foo/index.json", "page", "foo"),
+        ("index.html", "page", None),
+        ("index.json", "page", None),
+        ("foo/1.0.yank", "yank", "foo"),
+        ("foo/1.0+local.yank", "yank", "foo"),
+        ("foo/not-a-version.yank", "other", None),
+        ("Foo/1.0.yank", "other", None),
+        ("_pyshelf/projects/foo.json", "manifest", "foo"),
+        ("_pyshelf/other", "other", None),
+        ("notes/readme.txt", "other", None),
+        ("Foo_Bar/index.html", "other", None),
+    ],
+)
+def test_classify(key: str, kind: str, project: str | None) -> None:
+    info = keys.classify(key)
+    assert (info.kind, info.project) == (kind, project)
+    if kind == "other":
+        assert info.reason
+
+
+@pytest.mark.parametrize(
+    ("key", "filed"),
+    [
+        ("foo/foo-1.0.tar.gz", True),
+        ("foo-bar/Foo_Bar-2.0-py3-none-any.whl", True),
+        ("Foo_Bar/Foo_Bar-2.0-py3-none-any.whl", False),
+        ("Foo_Bar-2.0-py3-none-any.whl", False),
+        ("bar/foo-1.0.tar.gz", False),
+        ("foo/sub/foo-1.0.tar.gz", False),
+    ],
+)
+def test_is_filed(key: str, filed: bool) -> None:
+    assert keys.is_filed(key) is filed
+
+
+def test_yank_key_uses_the_canonical_version() -> None:
+    assert keys.yank_key("foo", "1.0.0-RC1") == "foo/1.0.0rc1.yank"
+
+
+def test_generated_keys_never_match_event_suffixes() -> None:
+    generated = [
+        keys.metadata_key("foo/foo-1.0-py3-none-any.whl"),
+        *keys.page_keys("foo"),
+        *keys.page_keys(None),
+        keys.manifest_key("foo"),
+    ]
+    for key in generated:
+        assert not key.endswith(keys.EVENT_SUFFIXES), key

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from pyshelf.manifest import Manifest, YankFacts
+from pyshelf.model import FileFacts
+
+
+def test_round_trip_is_exact_and_deterministic() -> None:
+    manifest = Manifest(
+        files={
+            "b-1.0.tar.gz": FileFacts('"e2"', 5, "aa" * 32),
+            "a-1.0-py3-none-any.whl": FileFacts('"e1"', 9, "bb" * 32, ">=3.9", "cc" * 32, '"m"'),
+        },
+        yanks={"a/1.0.yank": YankFacts('"y"', "broken")},
+    )
+    data = manifest.dumps()
+    again = Manifest.loads(data)
+    assert again == manifest
+    assert again.dumps() == data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"schema": 99, "files": {}}',
+        b'{"schema": 1}',
+        b'{"schema": 1, "files": {"x": {"etag": 1}}, "yanks": {}}',
+    ],
+)
+def test_unreadable_cache_is_empty(data: bytes) -> None:
+    assert Manifest.loads(data) == Manifest()
+
+
+def test_facts_describe_only_the_same_object() -> None:
+    facts = FileFacts('"e"', 10, "aa" * 32)
+    assert facts.describes('"e"', 10)
+    assert not facts.describes('"e2"', 10)
+    assert not facts.describes('"e"', 11)

@@ -1,0 +1,245 @@
+"""The Lambda handler end to end against moto S3, driven by real-shaped event JSON."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import pypi_simple
+import pytest
+from conftest import BUCKET, created, load_fixture, removed, s3_notification, sqs_event
+from distbuild import sdist, wheel
+from helpers import body, files_of, keys_in, page, put, root_names, sha256
+
+from pyshelf import batch
+from pyshelf.batch import BatchFailed, handle_event
+from pyshelf.s3store import S3Store
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "lambdas" / "indexer"))
+import handler as lambda_handler
+
+FOO_WHEEL = wheel("foo", "1.0", ">=3.9")
+FOO_SDIST = sdist("foo", "1.0", ">=3.9")
+BAR_WHEEL = wheel("Foo_Bar", "2.0+local")
+
+
+def test_must_show_scenario(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    uploads = {
+        "foo/foo-1.0-py3-none-any.whl": FOO_WHEEL,
+        "foo/foo-1.0.tar.gz": FOO_SDIST,
+        "Foo_Bar-2.0+local-py3-none-any.whl": BAR_WHEEL,
+        "notes/readme.txt": b"just notes",
+    }
+    for key, data in uploads.items():
+        put(store, key, data)
+    monkeypatch.setenv("PACKAGES_BUCKET", BUCKET)
+    event = sqs_event(*(created(key) for key in uploads))
+    assert lambda_handler.handler(event, None) == {"batchItemFailures": []}
+
+    foo = files_of(store, "foo")
+    assert set(foo) == {"foo-1.0-py3-none-any.whl", "foo-1.0.tar.gz"}
+    assert foo["foo-1.0-py3-none-any.whl"]["hashes"]["sha256"] == sha256(FOO_WHEEL)
+    assert foo["foo-1.0.tar.gz"]["hashes"]["sha256"] == sha256(FOO_SDIST)
+    assert foo["foo-1.0.tar.gz"]["requires-python"] == ">=3.9"
+    metadata = body(store, "foo/foo-1.0-py3-none-any.whl.metadata")
+    assert metadata == b"Metadata-Version: 2.1\nName: foo\nVersion: 1.0\nRequires-Python: >=3.9\n\n"
+    assert foo["foo-1.0-py3-none-any.whl"]["core-metadata"] == {"sha256": sha256(metadata)}
+
+    bar = files_of(store, "foo-bar")
+    assert set(bar) == {"Foo_Bar-2.0+local-py3-none-any.whl"}
+    assert (
+        bar["Foo_Bar-2.0+local-py3-none-any.whl"]["url"] == "Foo_Bar-2.0%2Blocal-py3-none-any.whl"
+    )
+    assert body(store, "foo-bar/Foo_Bar-2.0+local-py3-none-any.whl") == BAR_WHEEL
+    assert "Foo_Bar-2.0+local-py3-none-any.whl" not in keys_in(store)  # moved, not copied
+    assert root_names(store) == ["foo", "foo-bar"]
+    assert body(store, "notes/readme.txt") == b"just notes"
+    assert "notes" not in body(store, "index.html").decode()
+
+    html = pypi_simple.ProjectPage.from_html("foo", body(store, "foo/index.html"), "https://x/foo/")
+    assert {p.filename for p in html.packages} == set(foo)
+
+    store.delete("foo-bar/Foo_Bar-2.0+local-py3-none-any.whl")
+    event = sqs_event(removed("foo-bar/Foo_Bar-2.0+local-py3-none-any.whl"))
+    assert lambda_handler.handler(event, None) == {"batchItemFailures": []}
+    assert root_names(store) == ["foo"]
+    assert not keys_in(store, "foo-bar/")  # pages and .metadata went with the last file
+
+
+def test_headers_of_generated_objects(store: S3Store) -> None:
+    put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    handle_event(created("foo/foo-1.0-py3-none-any.whl"), store)
+    expected = {
+        "foo/index.html": ("text/html; charset=utf-8", "public, max-age=10"),
+        "foo/index.json": ("application/vnd.pypi.simple.v1+json", "public, max-age=10"),
+        "index.html": ("text/html; charset=utf-8", "public, max-age=10"),
+        "foo/foo-1.0-py3-none-any.whl.metadata": (
+            "text/plain; charset=utf-8",
+            "public, max-age=31536000, immutable",
+        ),
+    }
+    for key, (content_type, cache_control) in expected.items():
+        head = store.client.head_object(Bucket=BUCKET, Key=key)
+        assert (head["ContentType"], head.get("CacheControl")) == (content_type, cache_control)
+        assert "ContentEncoding" not in head
+
+
+def test_second_delivery_writes_nothing_and_reads_no_file(store: S3Store) -> None:
+    put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    event = created("foo/foo-1.0-py3-none-any.whl")
+    handle_event(event, store)
+    calls: list[str] = []
+    store.client.meta.events.register(
+        "before-call.s3",
+        lambda model, params, **_: calls.append(
+            f"{model.name} {params['Key']}" if "Key" in params else model.name
+        ),
+    )
+    handle_event(event, store)
+    assert not [c for c in calls if c.startswith(("PutObject", "DeleteObject", "CopyObject"))]
+    assert "GetObject foo/foo-1.0-py3-none-any.whl" not in calls
+
+
+def test_test_event_and_foreign_keys_are_ignored(store: S3Store) -> None:
+    put(store, "notes/readme.txt", b"x")
+    event = sqs_event(
+        load_fixture("s3-test-event.json"),
+        created("notes/readme.txt", "foo/index.html", "foo/x.whl.metadata", "_pyshelf/x"),
+    )
+    assert handle_event(event, store) == {"batchItemFailures": []}
+    assert keys_in(store) == {"notes/readme.txt"}
+
+
+def test_events_from_another_bucket_are_ignored(store: S3Store) -> None:
+    put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    event = s3_notification(("ObjectCreated:Put", "foo/foo-1.0-py3-none-any.whl"), bucket="other")
+    handle_event(event, store)
+    assert "foo/index.html" not in keys_in(store)
+
+
+def test_keys_with_spaces_plus_and_unicode(store: S3Store) -> None:
+    keys = ["odd folder/café-1.0.tar.gz", "spam+eggs/spam-1.0+a.b-py3-none-any.whl"]
+    put(store, keys[0], sdist("café", "1.0"))
+    put(store, keys[1], wheel("spam", "1.0+a.b"))
+    assert handle_event(sqs_event(created(*keys)), store) == {"batchItemFailures": []}
+    assert set(files_of(store, "spam")) == {"spam-1.0+a.b-py3-none-any.whl"}
+    assert "café" not in root_names(store)  # café is not a valid project name: left alone
+    assert root_names(store) == ["spam"]
+
+
+def test_corrupt_wheel_is_indexed_without_metadata(
+    store: S3Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    put(store, "foo/foo-1.0-py3-none-any.whl", b"this is not a zip")
+    put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
+    with caplog.at_level(logging.WARNING, logger="pyshelf"):
+        result = handle_event(created("foo/foo-1.0-py3-none-any.whl", "foo/foo-1.0.tar.gz"), store)
+    assert result == {"batchItemFailures": []}
+    entry = files_of(store, "foo")["foo-1.0-py3-none-any.whl"]
+    assert entry["hashes"]["sha256"] == sha256(b"this is not a zip")
+    assert entry["core-metadata"] is False
+    assert "foo/foo-1.0-py3-none-any.whl.metadata" not in keys_in(store)
+    assert "unreadable archive" in caplog.text
+
+
+def test_overwritten_file_is_read_again(store: S3Store) -> None:
+    key = "foo/foo-1.0-py3-none-any.whl"
+    put(store, key, FOO_WHEEL)
+    handle_event(created(key), store)
+    replacement = wheel("foo", "1.0", ">=3.12")
+    put(store, key, replacement)
+    handle_event(created(key), store)
+    entry = files_of(store, "foo")["foo-1.0-py3-none-any.whl"]
+    assert entry["hashes"]["sha256"] == sha256(replacement)
+    assert entry["requires-python"] == ">=3.12"
+    assert b"Requires-Python: >=3.12" in body(store, key + ".metadata")
+
+
+def test_misplaced_file_never_replaces_a_different_one(store: S3Store) -> None:
+    put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    other = wheel("foo", "1.0", ">=3.11")
+    put(store, "Foo/foo-1.0-py3-none-any.whl", other)
+    handle_event(created("foo/foo-1.0-py3-none-any.whl", "Foo/foo-1.0-py3-none-any.whl"), store)
+    assert body(store, "foo/foo-1.0-py3-none-any.whl") == FOO_WHEEL
+    assert body(store, "Foo/foo-1.0-py3-none-any.whl") == other  # left for a human to resolve
+    assert files_of(store, "foo")["foo-1.0-py3-none-any.whl"]["hashes"]["sha256"] == sha256(
+        FOO_WHEEL
+    )
+
+
+def test_misplaced_identical_file_is_just_removed(store: S3Store) -> None:
+    put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    put(store, "bar/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    handle_event(created("bar/foo-1.0-py3-none-any.whl"), store)
+    assert keys_in(store, "bar/") == set()
+
+
+def test_yank_record_marks_the_release(store: S3Store) -> None:
+    put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
+    put(store, "foo/foo-2.0.tar.gz", sdist("foo", "2.0"))
+    put(store, "foo/1.0.yank", b"security hole <CVE-1>\n")
+    handle_event(created("foo/foo-1.0.tar.gz", "foo/1.0.yank"), store)
+    files = files_of(store, "foo")
+    assert files["foo-1.0-py3-none-any.whl"]["yanked"] == "security hole <CVE-1>"
+    assert files["foo-1.0.tar.gz"]["yanked"] == "security hole <CVE-1>"
+    assert "yanked" not in files["foo-2.0.tar.gz"]
+    assert 'data-yanked="security hole &lt;CVE-1&gt;"' in body(store, "foo/index.html").decode()
+
+    store.delete("foo/1.0.yank")
+    handle_event(removed("foo/1.0.yank"), store)
+    assert "yanked" not in files_of(store, "foo")["foo-1.0.tar.gz"]
+
+
+def test_failures_are_reported_per_message(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
+    put(store, "bar/bar-1.0.tar.gz", sdist("bar", "1.0"))
+    original = store.put
+
+    def failing_put(key: str, data: bytes, **kwargs: object) -> str:
+        if key.startswith("bar/"):
+            raise RuntimeError("simulated S3 outage for bar/")
+        return original(key, data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "put", failing_put)
+    event = sqs_event(created("foo/foo-1.0.tar.gz"), created("bar/bar-1.0.tar.gz"))
+    assert handle_event(event, store) == {"batchItemFailures": [{"itemIdentifier": "message-1"}]}
+    assert set(files_of(store, "foo")) == {"foo-1.0.tar.gz"}
+    monkeypatch.undo()
+    # the retry (a redelivery) repairs bar and re-checks the root
+    assert handle_event(sqs_event(created("bar/bar-1.0.tar.gz"), receive_count=2), store) == {
+        "batchItemFailures": []
+    }
+    assert root_names(store) == ["bar", "foo"]
+
+
+def test_plain_s3_event_failure_raises_for_retry(
+    store: S3Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
+    monkeypatch.setattr(store, "put", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("down")))
+    with pytest.raises(BatchFailed):
+        handle_event(created("foo/foo-1.0.tar.gz"), store)
+
+
+def test_unreadable_message_is_dropped_not_retried(store: S3Store) -> None:
+    event = sqs_event({})
+    event["Records"][0]["body"] = "{not json"
+    assert handle_event(event, store) == {"batchItemFailures": []}
+
+
+def test_crash_between_cache_and_root_is_repaired_by_the_retry(
+    store: S3Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The facts cache (which puts a project in the root) is written, then the invocation dies
+    before the root: the redelivered message must still fix the root."""
+    put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
+    monkeypatch.setattr(batch, "regenerate_root", lambda _store: (_ for _ in ()).throw(OSError()))
+    event = sqs_event(created("foo/foo-1.0.tar.gz"))
+    assert handle_event(event, store)["batchItemFailures"] == [{"itemIdentifier": "message-0"}]
+    monkeypatch.undo()
+    assert "index.json" not in keys_in(store)
+    handle_event(sqs_event(created("foo/foo-1.0.tar.gz"), receive_count=2), store)
+    assert root_names(store) == ["foo"]
+    assert page(store, "foo/index.json")["name"] == "foo"

@@ -1,0 +1,210 @@
+"""Race-freedom: after any interleaving of duplicated, reordered, concurrent events, every page
+equals the bucket content (docs/race-freedom.md)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pypi_simple
+import pytest
+from conftest import created, removed, sqs_event
+from distbuild import sdist, wheel
+from helpers import body, keys_in, page, put, sha256
+from packaging.utils import NormalizedName, canonicalize_name
+
+from pyshelf import keys
+from pyshelf.batch import handle_event
+from pyshelf.distributions import parse_distribution
+from pyshelf.indexer import regenerate_project
+from pyshelf.s3store import S3Store
+
+ROUNDS = 12
+PROJECTS = ["alpha", "beta", "gamma"]
+
+
+class JitterStore(S3Store):
+    """The real S3Store with a random pause before every request, so threads interleave."""
+
+    def __init__(self, inner: S3Store, rng: random.Random) -> None:
+        super().__init__(inner.client, inner.bucket)
+        self._rng = rng
+        self._lock = threading.Lock()
+
+    def _pause(self, stall_chance: float = 0.0) -> None:
+        with self._lock:  # mostly short; sometimes a long stall, as a slow Lambda would
+            stall = self._rng.random() < stall_chance
+            delay = self._rng.uniform(0.3, 1.2) if stall else self._rng.random() * 0.002
+        time.sleep(delay)
+
+    def list(self, prefix: str) -> Iterator[Any]:
+        self._pause()
+        rows = list(super().list(prefix))
+        self._pause(stall_chance=0.25)  # a stale listing held while others move on
+        return iter(rows)
+
+    def head(self, key: str) -> Any:
+        self._pause()
+        return super().head(key)
+
+    def get(self, key: str) -> Any:
+        self._pause()
+        return super().get(key)
+
+    def put(self, key: str, data: bytes, **kwargs: Any) -> str:
+        self._pause()
+        return super().put(key, data, **kwargs)
+
+    def delete(self, key: str) -> None:
+        self._pause()
+        super().delete(key)
+
+
+def expected_state(store: S3Store) -> dict[str, dict[str, str]]:
+    """project -> {filename: sha256} from the bucket's real content."""
+    state: dict[str, dict[str, str]] = {}
+    for item in store.list(""):
+        info = keys.classify(item.key)
+        if info.kind == "distribution" and keys.is_filed(item.key):
+            name = item.key.split("/", 1)[1]
+            state.setdefault(str(info.project), {})[name] = sha256(body(store, item.key))
+    return state
+
+
+def assert_index_matches_bucket(store: S3Store) -> None:
+    state = expected_state(store)
+    listed = [p["name"] for p in page(store, "index.json")["projects"]] if state else []
+    assert listed == sorted(state)
+    if state:
+        html_root = pypi_simple.IndexPage.from_html(body(store, "index.html"))
+        assert html_root.projects == sorted(state)
+    for project in PROJECTS:
+        if project not in state:
+            assert not ({f"{project}/index.html", f"{project}/index.json"} & keys_in(store))
+            assert keys.manifest_key(project) not in keys_in(store)
+            continue
+        files = {
+            f["filename"]: f["hashes"]["sha256"]
+            for f in page(store, f"{project}/index.json")["files"]
+        }
+        assert files == state[project], project
+        html = pypi_simple.ProjectPage.from_html(project, body(store, f"{project}/index.html"))
+        assert {p.filename: p.digests["sha256"] for p in html.packages} == state[project]
+        wanted_metadata = {f"{project}/{name}.metadata" for name in files if name.endswith(".whl")}
+        present = {k for k in keys_in(store, f"{project}/") if k.endswith(".metadata")}
+        assert present == wanted_metadata
+        for key in present:
+            dist = body(store, key[: -len(".metadata")])
+            meta = body(store, key)
+            assert meta.startswith(b"Metadata-Version") and _name_version(key) in meta.decode()
+            assert dist  # the wheel the metadata came from still exists
+
+
+def _name_version(metadata_key: str) -> str:
+    dist = parse_distribution(metadata_key.rsplit("/", 1)[1][: -len(".metadata")])
+    return f"Version: {dist.version}"
+
+
+def random_change(rng: random.Random, store: S3Store, present: set[str]) -> dict[str, Any]:
+    """Change the bucket like an uploader would and return the S3 notification for it."""
+    project = rng.choice(PROJECTS)
+    version = f"1.{rng.randrange(4)}"
+    if rng.random() < 0.5:
+        key, data = f"{project}/{project}-{version}-py3-none-any.whl", wheel(project, version)
+    else:
+        key, data = f"{project}/{project}-{version}.tar.gz", sdist(project, version)
+    if key in present and rng.random() < 0.6:
+        store.delete(key)
+        present.discard(key)
+        return removed(key)
+    if rng.random() < 0.2:  # overwrite with different bytes (aws s3 cp can)
+        data = wheel(project, version, f">={rng.randrange(6, 13)}") if key.endswith("whl") else data
+    put(store, key, data)
+    present.add(key)
+    return created(key)
+
+
+def run_round(store: S3Store, seed: int) -> None:
+    rng = random.Random(seed)
+    jitter = JitterStore(store, random.Random(seed + 1))
+    present: set[str] = set()
+    notifications: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def uploader(count: int, own_seed: int) -> None:
+        own = random.Random(own_seed)
+        for _ in range(count):
+            with lock:
+                note = random_change(own, store, present)
+                notifications.append(note)
+            time.sleep(own.random() * 0.25)  # keep changing while invocations run
+
+    def worker(batch: list[dict[str, Any]]) -> dict[str, Any]:
+        return handle_event(sqs_event(*batch), jitter)
+
+    with ThreadPoolExecutor(max_workers=40) as pool:  # every batch starts at once
+        uploads = [pool.submit(uploader, 6, seed * 10 + i) for i in range(2)]
+        futures = []
+        while not all(u.done() for u in uploads) or notifications:
+            with lock:
+                taken = notifications[:]
+                notifications.clear()
+            if taken:
+                deliveries = taken + rng.sample(taken, k=len(taken) // 2)  # duplicates
+                rng.shuffle(deliveries)  # reordered
+                for start in range(0, len(deliveries), 3):
+                    futures.append(pool.submit(worker, deliveries[start : start + 3]))
+            time.sleep(0.002)
+        for future in futures:
+            assert future.result() == {"batchItemFailures": []}
+    assert_index_matches_bucket(store)
+
+
+@pytest.mark.parametrize("seed", range(ROUNDS))
+def test_concurrent_interleaved_events_leave_an_exact_index(store: S3Store, seed: int) -> None:
+    run_round(store, seed)
+
+
+def test_stale_writer_cannot_leave_a_stale_page(store: S3Store) -> None:
+    """Invocation A lists the folder and stalls; meanwhile the file is deleted and invocation B
+    indexes that. When A resumes and writes its (stale) page, its second listing sees the change
+    and it rewrites: the final page is exact."""
+    key = "alpha/alpha-1.0.tar.gz"
+    put(store, key, sdist("alpha", "1.0"))
+    regenerate_project(store, parse_project("alpha"))
+    put(store, "alpha/alpha-2.0.tar.gz", sdist("alpha", "2.0"))
+
+    listed, resume = threading.Event(), threading.Event()
+    stalled = StallAfterFirstList(store, listed, resume)
+    a = threading.Thread(target=regenerate_project, args=(stalled, parse_project("alpha")))
+    a.start()
+    assert listed.wait(5)
+    store.delete(key)
+    regenerate_project(store, parse_project("alpha"))  # B
+    resume.set()
+    a.join(10)
+    assert stalled.lists >= 3  # A listed, verified (saw the change), and started over
+    files = [f["filename"] for f in page(store, "alpha/index.json")["files"]]
+    assert files == ["alpha-2.0.tar.gz"]
+
+
+class StallAfterFirstList(S3Store):
+    def __init__(self, inner: S3Store, listed: threading.Event, resume: threading.Event) -> None:
+        super().__init__(inner.client, inner.bucket)
+        self.listed, self.resume, self.lists = listed, resume, 0
+
+    def list(self, prefix: str) -> Iterator[Any]:
+        rows = list(super().list(prefix))
+        self.lists += 1
+        if self.lists == 1:
+            self.listed.set()
+            self.resume.wait(5)
+        return iter(rows)
+
+
+def parse_project(name: str) -> NormalizedName:
+    return canonicalize_name(name)
