@@ -41,7 +41,7 @@ def banner(endpoints: Endpoints) -> str:
         "",
         "Upload:",
         f"  aws s3 cp --endpoint-url {s3} dist/foo-1.0-py3-none-any.whl s3://{bucket}/foo/",
-        f"  pyshelf upload --endpoint-url {s3} --bucket {bucket} dist/*",
+        f"  pyshelf upload --endpoint-url {s3} --bucket {bucket} --index-url {url} --wait dist/*",
         "Install:",
         f"  pip install --index-url {url} foo",
         f"  uv pip install --index-url {url} foo",

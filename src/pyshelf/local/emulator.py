@@ -7,6 +7,8 @@ import socket
 
 from moto.server import ThreadedMotoServer
 
+from pyshelf.local import moto_compat
+
 
 class EmulatorError(RuntimeError):
     """The emulator could not start (usually: the port is taken)."""
@@ -30,6 +32,7 @@ class Emulator:
     def start(self) -> None:
         # werkzeug logs every request (including SQS long polls) unless told otherwise.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto_compat.install()
         if self.requested_port:
             ensure_free(self.host, self.requested_port)
         server = ThreadedMotoServer(ip_address=self.host, port=self.requested_port, verbose=False)

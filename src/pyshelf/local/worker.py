@@ -20,7 +20,11 @@ from pyshelf.local.sqs_events import failed_ids, lambda_event
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import DeleteMessageBatchRequestEntryTypeDef, MessageTypeDef
+    from mypy_boto3_sqs.type_defs import (
+        ChangeMessageVisibilityBatchRequestEntryTypeDef,
+        DeleteMessageBatchRequestEntryTypeDef,
+        MessageTypeDef,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +45,17 @@ class Worker:
         region: str,
         handler: Handler,
         on_receive: Observer | None = None,
+        retry_delay: int | None = None,
     ) -> None:
+        """retry_delay: make failed messages visible again after this many seconds instead of
+        the queue's visibility timeout (tests use 0)."""
         self.sqs = sqs
         self.queue_url = queue_url
         self.queue_arn = queue_arn
         self.region = region
         self.handler = handler
         self.on_receive = on_receive
+        self.retry_delay = retry_delay
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -82,6 +90,7 @@ class Worker:
             log.warning(
                 "%d of %d messages failed; they will be retried", len(failed), len(messages)
             )
+            self._delay([m for m in messages if m["MessageId"] in failed])
         return len(done)
 
     def _observe(self, messages: list[MessageTypeDef]) -> None:
@@ -95,21 +104,21 @@ class Worker:
 
     def _receive(self, wait_seconds: int) -> list[MessageTypeDef]:
         """A batch: the first long poll, then whatever else is already waiting (up to 10)."""
-        messages: list[MessageTypeDef] = []
+        batch: dict[str, MessageTypeDef] = {}
         wait = wait_seconds
-        while len(messages) < BATCH_SIZE:
+        while len(batch) < BATCH_SIZE:
             response = self.sqs.receive_message(
                 QueueUrl=self.queue_url,
-                MaxNumberOfMessages=BATCH_SIZE - len(messages),
+                MaxNumberOfMessages=BATCH_SIZE - len(batch),
                 WaitTimeSeconds=wait,
                 MessageSystemAttributeNames=["All"],
             )
-            received = response.get("Messages", [])
-            if not received:
+            new = [m for m in response.get("Messages", []) if m["MessageId"] not in batch]
+            if not new:
                 break
-            messages.extend(received)
+            batch.update((m["MessageId"], m) for m in new)
             wait = 0
-        return messages
+        return list(batch.values())
 
     def _invoke(self, messages: list[MessageTypeDef]) -> set[str]:
         event = lambda_event(messages, queue_arn=self.queue_arn, region=self.region)
@@ -118,6 +127,19 @@ class Worker:
         except Exception:
             log.exception("the indexer raised; the whole batch will be retried")
             return {m["MessageId"] for m in messages}
+
+    def _delay(self, messages: list[MessageTypeDef]) -> None:
+        if self.retry_delay is None:
+            return
+        entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
+            {
+                "Id": str(i),
+                "ReceiptHandle": m["ReceiptHandle"],
+                "VisibilityTimeout": self.retry_delay,
+            }
+            for i, m in enumerate(messages)
+        ]
+        self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries)
 
     def _delete(self, messages: list[MessageTypeDef]) -> None:
         if not messages:
