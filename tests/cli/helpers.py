@@ -1,0 +1,63 @@
+"""Helpers of the CLI tests: the test bucket, a runner that fails on tracebacks, distribution
+files on disk, and the indexer run the Lambda would do."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from distbuild import sdist, wheel
+
+from pyshelf.cli import main
+from pyshelf.indexer import reindex
+from pyshelf.s3store import S3Store
+
+BUCKET = "shelf-cli"
+REGION = "us-east-1"
+Run = Callable[..., Result]
+
+
+def invoke(*args: str, input: str | None = None) -> Result:
+    """Run `pyshelf ARGS`; an uncaught exception (a traceback for the user) fails the test."""
+    result = CliRunner().invoke(main, list(args), input=input)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def write_wheel(folder: Path, name: str, version: str, **kwargs: object) -> Path:
+    path = folder / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+    path.write_bytes(wheel(name, version, **kwargs))  # type: ignore[arg-type]
+    return path
+
+
+def write_sdist(folder: Path, name: str, version: str) -> Path:
+    path = folder / f"{name.replace('-', '_')}-{version}.tar.gz"
+    path.write_bytes(sdist(name, version))
+    return path
+
+
+def publish(store: S3Store) -> None:
+    """What the indexer Lambda does after the uploads: rebuild every page."""
+    reindex(store)
+
+
+@contextmanager
+def indexing(store: S3Store, every: float = 0.1) -> Iterator[None]:
+    """An indexer running in the background (as the Lambda would after each upload)."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            publish(store)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -1,0 +1,124 @@
+"""Reading the published index over HTTP and waiting for files (pyshelf.published)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from packaging.utils import NormalizedName
+
+from pyshelf.published import (
+    HttpIndex,
+    IndexUnreadable,
+    PublishedFile,
+    PublishedProject,
+    wait_until_listed,
+)
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+PAGE = {
+    "meta": {"api-version": "1.1"},
+    "name": "demo",
+    "files": [
+        {"filename": "demo-1.0.tar.gz", "url": "x", "hashes": {"sha256": "aa"}, "size": 3},
+        {
+            "filename": "demo-2.0.tar.gz",
+            "url": "y",
+            "hashes": {"sha256": "bb"},
+            "size": 4,
+            "yanked": "broken",
+        },
+    ],
+    "versions": ["1.0", "2.0"],
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/broken/":
+            self.send_error(500)
+            return
+        if self.path != "/demo/" or self.headers["Accept"] != JSON_TYPE:
+            self.send_error(404)
+            return
+        body = json.dumps(PAGE).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def index_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_index_asks_for_json_and_parses_the_page(index_url: str) -> None:
+    page = HttpIndex(index_url).project(NormalizedName("demo"))
+    assert page is not None
+    assert page.hashes() == {"demo-1.0.tar.gz": "aa", "demo-2.0.tar.gz": "bb"}
+    assert [f.yanked for f in page.files] == [None, "broken"]
+    assert str(page.latest) == "1.0", "a yanked release is not the latest"
+
+
+def test_http_index_unknown_project_is_none_and_errors_are_reported(index_url: str) -> None:
+    index = HttpIndex(index_url + "/")
+    assert index.project(NormalizedName("other")) is None
+    with pytest.raises(IndexUnreadable, match="HTTP 500"):
+        index.project(NormalizedName("broken"))
+
+
+class _Sequence:
+    """An index whose page changes on every read (the indexer catching up)."""
+
+    def __init__(self, pages: list[dict[str, str]]) -> None:
+        self.pages = pages
+        self.reads = 0
+
+    def project(self, name: NormalizedName) -> PublishedProject | None:
+        hashes = self.pages[min(self.reads, len(self.pages) - 1)]
+        self.reads += 1
+        files = tuple(PublishedFile(n, None, h, None, None) for n, h in hashes.items())
+        return PublishedProject(name, files)
+
+
+def test_wait_until_listed_needs_the_right_hash() -> None:
+    index = _Sequence([{}, {"a.whl": "old"}, {"a.whl": "new"}])
+    now = [0.0]
+    result = wait_until_listed(
+        index,
+        {NormalizedName("p"): {"a.whl": "new"}},
+        timeout=10,
+        interval=1,
+        clock=lambda: now[0],
+        sleep=lambda s: now.__setitem__(0, now[0] + s),
+    )
+    assert result.missing == frozenset()
+    assert index.reads == 3
+
+
+def test_wait_until_listed_gives_up_at_the_timeout() -> None:
+    index = _Sequence([{"a.whl": "old"}])
+    now = [0.0]
+    result = wait_until_listed(
+        index,
+        {NormalizedName("p"): {"a.whl": "new", "b.whl": "x"}},
+        timeout=3,
+        interval=1,
+        clock=lambda: now[0],
+        sleep=lambda s: now.__setitem__(0, now[0] + s),
+    )
+    assert result.missing == {"a.whl", "b.whl"}
+    assert now[0] == 3
