@@ -87,6 +87,10 @@ class S3Store:
     def copy(self, source: str, target: str, *, if_none_match: bool = True) -> str:
         extra: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
         try:
+            size = self.client.head_object(Bucket=self.bucket, Key=source)["ContentLength"]
+            if size > COPY_LIMIT:  # CopyObject stops at 5 GiB: managed multipart copy
+                self.client.copy({"Bucket": self.bucket, "Key": source}, self.bucket, target)
+                return self.client.head_object(Bucket=self.bucket, Key=target)["ETag"]
             response = self.client.copy_object(
                 Bucket=self.bucket,
                 Key=target,
@@ -95,7 +99,7 @@ class S3Store:
                 **extra,
             )
         except ClientError as exc:
-            _raise_expected(exc, target)
+            _raise_expected(exc, source)
             raise
         return response["CopyObjectResult"]["ETag"]
 
