@@ -23,12 +23,12 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def s3(emulator: Emulator) -> S3Client:
     return aws.s3_client(emulator.endpoint)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sqs(emulator: Emulator) -> SQSClient:
     return aws.sqs_client(emulator.endpoint)
 

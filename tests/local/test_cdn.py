@@ -1,0 +1,124 @@
+"""The local CDN over the emulated S3: routing, headers as the deployment sets them, access log."""
+
+from __future__ import annotations
+
+import http.client
+import io
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pyshelf import keys
+from pyshelf.local.accesslog import AccessLog
+from pyshelf.local.cdn import CDN
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+PIP_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
+    "text/html; q=0.01"
+)
+WHEEL = "foo/foo-1.0+local-py3-none-any.whl"
+
+
+@pytest.fixture
+def cdn(s3: S3Client, bucket: str) -> Iterator[tuple[CDN, io.StringIO]]:
+    pages = {
+        "index.html": (b"<root/>", keys.HTML_TYPE),
+        "index.json": (b"{}", keys.JSON_TYPE),
+        "foo/index.html": (b"<foo/>", keys.HTML_TYPE),
+        "foo/index.json": (b'{"name":"foo"}', keys.JSON_TYPE),
+    }
+    for key, (body, content_type) in pages.items():
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            CacheControl=keys.PAGE_CACHE_CONTROL,
+        )
+    s3.put_object(Bucket=bucket, Key=WHEEL, Body=b"0123456789", ContentType="application/zip")
+    stream = io.StringIO()
+    server = CDN(s3, bucket, AccessLog(stream), "127.0.0.1", 0)
+    server.start()
+    yield server, stream
+    server.stop()
+
+
+def _request(
+    server: CDN, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[http.client.HTTPResponse, bytes]:
+    host, port = server.server.server_address[:2]
+    connection = http.client.HTTPConnection(str(host), port, timeout=10)
+    connection.request(method, path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response, body
+
+
+def test_pages_are_negotiated(cdn: tuple[CDN, io.StringIO]) -> None:
+    server, _ = cdn
+    response, body = _request(server, "/simple/foo/", headers={"Accept": PIP_ACCEPT})
+    assert (response.status, body) == (200, b'{"name":"foo"}')
+    assert response.headers["Content-Type"] == keys.JSON_TYPE
+    assert response.headers["Cache-Control"] == keys.PAGE_CACHE_CONTROL
+    assert response.headers["Vary"] == "Accept"
+    response, body = _request(server, "/", headers={"Accept": "*/*"})
+    assert (body, response.headers["Content-Type"]) == (b"<root/>", keys.HTML_TYPE)
+
+
+def test_files_are_immutable_and_not_varied(cdn: tuple[CDN, io.StringIO]) -> None:
+    server, _ = cdn
+    response, body = _request(server, "/foo/foo-1.0%2Blocal-py3-none-any.whl")
+    assert (response.status, body) == (200, b"0123456789")
+    assert response.headers["Content-Type"] == "application/zip"
+    assert response.headers["Cache-Control"] == keys.IMMUTABLE_CACHE_CONTROL
+    assert response.headers["Vary"] is None
+    assert response.headers["ETag"]
+
+
+def test_head_has_length_and_no_body(cdn: tuple[CDN, io.StringIO]) -> None:
+    server, _ = cdn
+    response, body = _request(server, "/foo/foo-1.0%2Blocal-py3-none-any.whl", "HEAD")
+    assert (response.status, body) == (200, b"")
+    assert response.headers["Content-Length"] == "10"
+
+
+def test_range_and_conditional_requests(cdn: tuple[CDN, io.StringIO]) -> None:
+    server, _ = cdn
+    path = "/foo/foo-1.0%2Blocal-py3-none-any.whl"
+    response, body = _request(server, path, headers={"Range": "bytes=2-4"})
+    assert (response.status, body) == (206, b"234")
+    assert response.headers["Content-Range"] == "bytes 2-4/10"
+    etag = response.headers["ETag"]
+    response, body = _request(server, path, headers={"If-None-Match": etag})
+    assert (response.status, body) == (304, b"")
+
+
+def test_redirects_keep_the_query(cdn: tuple[CDN, io.StringIO]) -> None:
+    server, _ = cdn
+    response, _ = _request(server, "/Foo?format=json")
+    assert response.status == 301
+    assert response.headers["Location"] == "/foo/?format=json"
+
+
+@pytest.mark.parametrize("path", ["/nope/", "/_pyshelf/projects/foo.json", "/foo/a/b.whl"])
+def test_missing_and_private_are_404(cdn: tuple[CDN, io.StringIO], path: str) -> None:
+    server, _ = cdn
+    response, _ = _request(server, path)
+    assert response.status == 404
+
+
+def test_access_log_has_one_line_per_request_with_the_key(cdn: tuple[CDN, io.StringIO]) -> None:
+    server, stream = cdn
+    _request(server, "/foo/", headers={"Accept": PIP_ACCEPT})
+    _request(server, "/Foo")
+    _request(server, "/foo/foo-1.0%2Blocal-py3-none-any.whl", "HEAD")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[0].endswith('"GET /foo/ HTTP/1.1" 200 14 "foo/index.json"')
+    assert lines[1].endswith('"GET /Foo HTTP/1.1" 301 22 "-"')
+    assert '"HEAD /foo/foo-1.0%2Blocal-py3-none-any.whl HTTP/1.1" 200 0 "' + WHEEL in lines[2]

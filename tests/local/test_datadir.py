@@ -1,0 +1,101 @@
+"""`serve --data`: bucket objects mirrored to files, and back."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pyshelf import keys
+from pyshelf.local.datadir import DataDir, path_of
+from pyshelf.local.objectkinds import restore_headers
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def fresh(s3: S3Client) -> str:
+    name = f"data-bucket-{next(_names)}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.mark.parametrize(
+    ("key", "relative"),
+    [
+        ("foo/foo-1.0.tar.gz", "foo/foo-1.0.tar.gz"),
+        ("_pyshelf/projects/foo.json", "_pyshelf/projects/foo.json"),
+        ("index.html", "index.html"),
+        ("foo/a b+c.whl", "foo/a b+c.whl"),
+    ],
+)
+def test_keys_map_to_relative_paths(key: str, relative: str) -> None:
+    assert path_of(Path("/d"), key) == Path("/d", relative)
+
+
+@pytest.mark.parametrize(
+    "key", ["../x", "foo/../x", "foo//x", "foo/", "/abs", "a\\b", ".pyshelf-partial/x", "x" * 256]
+)
+def test_unsafe_keys_are_refused(key: str) -> None:
+    assert path_of(Path("/d"), key) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "content_type", "cache_control"),
+    [
+        ("foo/index.json", keys.JSON_TYPE, keys.PAGE_CACHE_CONTROL),
+        ("index.html", keys.HTML_TYPE, keys.PAGE_CACHE_CONTROL),
+        ("foo/foo-1.0-py3-none-any.whl", "application/zip", keys.IMMUTABLE_CACHE_CONTROL),
+        ("foo/foo-1.0.tar.gz", "application/octet-stream", keys.IMMUTABLE_CACHE_CONTROL),
+        ("foo/foo-1.0-py3-none-any.whl.metadata", keys.METADATA_TYPE, keys.IMMUTABLE_CACHE_CONTROL),
+        ("_pyshelf/projects/foo.json", keys.MANIFEST_TYPE, None),
+        ("notes.txt", "text/plain", None),
+    ],
+)
+def test_restore_headers_follow_the_layout(
+    key: str, content_type: str, cache_control: str | None
+) -> None:
+    assert restore_headers(key) == (content_type, cache_control)
+
+
+def test_mirror_writes_and_removes(s3: S3Client, fresh: str, tmp_path: Path) -> None:
+    data = DataDir(tmp_path)
+    s3.put_object(Bucket=fresh, Key="foo/foo-1.0.tar.gz", Body=b"sdist")
+    data.mirror(s3, fresh, ["foo/foo-1.0.tar.gz", "foo/../evil", "bar/never-existed.whl"])
+    assert (tmp_path / "foo/foo-1.0.tar.gz").read_bytes() == b"sdist"
+    assert not (tmp_path / "bar").exists()
+    s3.delete_object(Bucket=fresh, Key="foo/foo-1.0.tar.gz")
+    data.mirror(s3, fresh, ["foo/foo-1.0.tar.gz"])
+    assert list(tmp_path.iterdir()) in ([], [tmp_path / ".pyshelf-partial"])
+
+
+def test_sync_then_load_round_trips(s3: S3Client, fresh: str, tmp_path: Path) -> None:
+    contents = {
+        "foo/foo-1.0-py3-none-any.whl": b"wheel",
+        "foo/index.html": b"<html/>",
+        "_pyshelf/projects/foo.json": b"{}",
+        "notes.txt": b"hello",
+    }
+    for key, body in contents.items():
+        s3.put_object(Bucket=fresh, Key=key, Body=body)
+    stale = tmp_path / "gone" / "old.whl"
+    stale.parent.mkdir()
+    stale.write_bytes(b"old")
+    data = DataDir(tmp_path)
+    result = data.sync(s3, fresh)
+    assert (result.written, result.removed) == (4, 1)
+    assert not stale.parent.exists()
+    assert data.sync(s3, fresh).written == 0  # unchanged objects are not fetched again
+
+    restored = f"{fresh}-restored"
+    s3.create_bucket(Bucket=restored)
+    assert DataDir(tmp_path).load(s3, restored) == 4
+    for key, body in contents.items():
+        got = s3.get_object(Bucket=restored, Key=key)
+        assert got["Body"].read() == body
+        assert got["ContentType"] == restore_headers(key)[0]
