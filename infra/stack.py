@@ -67,6 +67,13 @@ class PyshelfStack(Stack):
             "The indexer reads and writes keys of every project folder of its own bucket; "
             "the wildcard is limited to that bucket's objects.",
         )
+        if storage.key:
+            acknowledge(
+                storage,
+                "Annotation::@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac",
+                "The key serves this bucket only; naming the distribution in its policy would "
+                "be a circular dependency, so the condition admits this account's distributions.",
+            )
         acknowledge_cdk_internals(self)
         self._outputs(storage, indexer, cdn)
 

@@ -122,7 +122,8 @@ class PackageStorage(Construct):
             )
         )
         if self.key:
-            self.key.grant_encrypt_decrypt(grantee)
+            # What SSE-KMS needs for GetObject and PutObject; nothing else (no wildcards).
+            self.key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
 
 
 def _pin_logical_id(bucket: s3.Bucket, logical_id: str) -> None:

@@ -1,0 +1,72 @@
+"""Helpers for reading synthesized templates."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_cdk.assertions import Template
+
+
+def cdk_environment() -> dict[str, str]:
+    """Environment for an offline `cdk synth` that runs this interpreter's `python3`."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env.update(
+        JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
+        CDK_DISABLE_VERSION_CHECK="1",
+        CDK_DISABLE_CLI_TELEMETRY="true",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+@dataclass
+class Synth:
+    """One synthesized stack: its cloud assembly directory and template."""
+
+    outdir: Path
+    stack_name: str
+    output: str
+    json: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, outdir: Path, stack_name: str, output: str) -> Synth:
+        data = json.loads((outdir / f"{stack_name}.template.json").read_text())
+        return cls(outdir, stack_name, output, data)
+
+    @property
+    def template(self) -> Template:
+        return Template.from_json(self.json)
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.json["Resources"].items()
+            if resource["Type"] == kind
+        }
+
+    def one(self, kind: str) -> tuple[str, dict[str, Any]]:
+        """The only resource of `kind`: (logical id, properties)."""
+        found = self.resources(kind)
+        assert len(found) == 1, f"expected one {kind}, found {sorted(found)}"
+        logical_id, resource = next(iter(found.items()))
+        return logical_id, resource.get("Properties", {})
+
+    def logical_id(self, kind: str, path_part: str) -> str:
+        """The logical id of the resource of `kind` whose construct path contains `path_part`."""
+        matches = [
+            logical_id
+            for logical_id, resource in self.resources(kind).items()
+            if path_part in resource.get("Metadata", {}).get("aws:cdk:path", "")
+        ]
+        assert len(matches) == 1, f"{kind} at {path_part}: {matches}"
+        return matches[0]
+
+    def props(self, logical_id: str) -> dict[str, Any]:
+        props: dict[str, Any] = self.json["Resources"][logical_id].get("Properties", {})
+        return props

@@ -1,0 +1,72 @@
+"""The Lambda bundle: built locally (no Docker) for arm64 / CPython 3.14, with a content hash."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from cdk_support import Synth
+from conftest import REPO
+
+from infra.bundling import IndexerSources, asset_hash
+
+pytestmark = pytest.mark.cdk
+
+
+def bundle_dir(synth: Synth) -> Path:
+    fn = synth.logical_id("AWS::Lambda::Function", "Indexer/Function")
+    key: str = synth.props(fn)["Code"]["S3Key"]
+    return synth.outdir / f"asset.{key.removesuffix('.zip')}"
+
+
+def test_bundle_holds_handler_package_and_arm64_wheels(dev: Synth) -> None:
+    bundle = bundle_dir(dev)
+    assert (bundle / "handler.py").read_bytes() == (
+        REPO / "lambdas/indexer/handler.py"
+    ).read_bytes()
+    assert (bundle / "pyshelf" / "keys.py").is_file()
+    assert list((bundle / "pyshelf" / "templates").glob("*.j2"))
+    for package in ("jinja2", "markupsafe", "packaging"):
+        assert (bundle / package / "__init__.py").is_file(), package
+    (speedups,) = (bundle / "markupsafe").glob("_speedups*.so")
+    assert "cpython-314-aarch64-linux-gnu" in speedups.name
+    assert not list(bundle.rglob("__pycache__"))
+    assert not (bundle / "boto3").exists()
+
+
+def test_independent_synths_give_the_same_asset(dev: Synth, prod: Synth) -> None:
+    """The asset hash is derived from content (not from bundle output or time): two separate
+    synths agree, so a re-synth into an existing cdk.out skips bundling."""
+    assert bundle_dir(prod).name == bundle_dir(dev).name
+    assert "asset.faa95a81" not in bundle_dir(dev).name
+
+
+def copy_sources(tmp_path: Path) -> IndexerSources:
+    (tmp_path / "lambda").mkdir()
+    shutil.copy(REPO / "lambdas/indexer/handler.py", tmp_path / "lambda" / "handler.py")
+    shutil.copytree(REPO / "src/pyshelf", tmp_path / "pyshelf")
+    shutil.copy(REPO / "infra/indexer_requirements.txt", tmp_path / "requirements.txt")
+    return IndexerSources(
+        handler=tmp_path / "lambda" / "handler.py",
+        package=tmp_path / "pyshelf",
+        requirements=tmp_path / "requirements.txt",
+    )
+
+
+def test_asset_hash_follows_content_only(tmp_path: Path) -> None:
+    sources = copy_sources(tmp_path)
+    before = asset_hash(sources)
+    (sources.package / "__pycache__").mkdir(exist_ok=True)
+    (sources.package / "__pycache__" / "keys.cpython-311.pyc").write_bytes(b"\0")
+    assert asset_hash(sources) == before
+    with (sources.package / "keys.py").open("a") as file:
+        file.write("\n# changed\n")
+    assert asset_hash(sources) != before
+
+
+def test_asset_hash_follows_the_pins(tmp_path: Path) -> None:
+    sources = copy_sources(tmp_path)
+    before = asset_hash(sources)
+    sources.requirements.write_text(sources.requirements.read_text() + "six==1.17.0\n")
+    assert asset_hash(sources) != before

@@ -1,0 +1,186 @@
+"""CloudFront: OAC, HTTPS only, fresh pages, immutable files, short negative caching, headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cdk_support import Synth
+from conftest import VARIANT_CERTIFICATE, VARIANT_DOMAIN
+
+from infra.cdn import ROUTE_JS
+from pyshelf.keys import PAGE_CACHE_CONTROL
+
+pytestmark = pytest.mark.cdk
+
+IMMUTABLE = {"*.whl", "*.tar.gz", "*.zip", "*.tar.bz2", "*.tgz", "*.metadata"}
+YEAR = 365 * 24 * 3600
+
+
+def config(synth: Synth) -> dict[str, Any]:
+    _, props = synth.one("AWS::CloudFront::Distribution")
+    distribution_config: dict[str, Any] = props["DistributionConfig"]
+    return distribution_config
+
+
+def cache_policy(synth: Synth, behavior: dict[str, Any]) -> dict[str, Any]:
+    policy: dict[str, Any] = synth.props(behavior["CachePolicyId"]["Ref"])["CachePolicyConfig"]
+    return policy
+
+
+def headers_policy(synth: Synth, behavior: dict[str, Any]) -> dict[str, Any]:
+    logical_id = behavior["ResponseHeadersPolicyId"]["Ref"]
+    policy: dict[str, Any] = synth.props(logical_id)["ResponseHeadersPolicyConfig"]
+    return policy
+
+
+def behaviors(synth: Synth) -> list[dict[str, Any]]:
+    cfg = config(synth)
+    return [cfg["DefaultCacheBehavior"], *cfg["CacheBehaviors"]]
+
+
+def test_function_is_route_js_on_cloudfront_js_2(each_env: Synth) -> None:
+    _, props = each_env.one("AWS::CloudFront::Function")
+    assert props["FunctionCode"] == ROUTE_JS.read_text()
+    assert props["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert props["AutoPublish"] is True
+
+
+def test_function_fits_cloudfront_limits() -> None:
+    source = ROUTE_JS.read_text()
+    assert len(source.encode()) < 10 * 1024
+    assert "require(" not in source
+    assert "fetch(" not in source
+
+
+def test_every_behaviour_is_https_only_and_routed(each_env: Synth) -> None:
+    function_id, _ = each_env.one("AWS::CloudFront::Function")
+    for behavior in behaviors(each_env):
+        assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+        assert behavior["FunctionAssociations"] == [
+            {
+                "EventType": "viewer-request",
+                "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]},
+            }
+        ]
+
+
+def test_distribution_protocols(each_env: Synth) -> None:
+    cfg = config(each_env)
+    assert cfg["HttpVersion"] == "http2and3"
+    assert cfg["IPV6Enabled"] is True
+    assert cfg["Enabled"] is True
+
+
+@pytest.mark.parametrize(("env", "price"), [("dev", "PriceClass_100"), ("prod", "PriceClass_All")])
+def test_price_class_is_configured(synths: dict[str, Synth], env: str, price: str) -> None:
+    assert config(synths[env])["PriceClass"] == price
+
+
+def test_pages_are_fresh_within_seconds_and_compressed(each_env: Synth) -> None:
+    pages = config(each_env)["DefaultCacheBehavior"]
+    assert pages["Compress"] is True
+    policy = cache_policy(each_env, pages)
+    max_age = int(PAGE_CACHE_CONTROL.split("max-age=")[1])
+    assert policy["MinTTL"] == 0
+    assert policy["DefaultTTL"] == max_age
+    assert policy["MaxTTL"] <= 60
+    key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["EnableAcceptEncodingGzip"] is True
+    assert key["EnableAcceptEncodingBrotli"] is True
+    # The function has already turned Accept/?format= into the URI: nothing else in the key.
+    assert key["HeadersConfig"] == {"HeaderBehavior": "none"}
+    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "none"}
+
+
+def test_immutable_files_have_their_own_long_lived_behaviours(each_env: Synth) -> None:
+    files = config(each_env)["CacheBehaviors"]
+    assert {b["PathPattern"] for b in files} == IMMUTABLE
+    for behavior in files:
+        policy = cache_policy(each_env, behavior)
+        assert policy["DefaultTTL"] == YEAR
+        assert policy["MaxTTL"] == YEAR
+        # Only text is compressed at the edge: archives are never gzipped again.
+        assert behavior["Compress"] is (behavior["PathPattern"] == "*.metadata")
+
+
+def test_missing_keys_are_negatively_cached_briefly(each_env: Synth) -> None:
+    errors = {e["ErrorCode"]: e for e in config(each_env)["CustomErrorResponses"]}
+    assert errors[404]["ErrorCachingMinTTL"] <= 10
+    assert "ResponsePagePath" not in errors[404]
+
+
+def test_pages_vary_on_accept(each_env: Synth) -> None:
+    pages = headers_policy(each_env, config(each_env)["DefaultCacheBehavior"])
+    assert pages["CustomHeadersConfig"]["Items"] == [
+        {"Header": "Vary", "Value": "Accept", "Override": True}
+    ]
+    files = headers_policy(each_env, config(each_env)["CacheBehaviors"][0])
+    assert "CustomHeadersConfig" not in files
+
+
+def test_security_headers_on_every_behaviour(each_env: Synth) -> None:
+    for behavior in behaviors(each_env):
+        security = headers_policy(each_env, behavior)["SecurityHeadersConfig"]
+        hsts = security["StrictTransportSecurity"]
+        assert hsts["AccessControlMaxAgeSec"] >= YEAR
+        assert hsts["IncludeSubdomains"] is True
+        assert security["ContentTypeOptions"] == {"Override": True}
+        assert security["FrameOptions"]["FrameOption"] == "DENY"
+        assert "default-src 'none'" in security["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+
+
+def test_origin_is_the_bucket_through_origin_access_control(each_env: Synth) -> None:
+    (origin,) = config(each_env)["Origins"]
+    oac_id, oac = each_env.one("AWS::CloudFront::OriginAccessControl")
+    assert origin["DomainName"] == {"Fn::GetAtt": ["PackagesBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [oac_id, "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert oac["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+
+
+def test_cdn_may_list_the_bucket_so_missing_keys_are_404(each_env: Synth) -> None:
+    distribution_id, _ = each_env.one("AWS::CloudFront::Distribution")
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in each_env.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": "PackagesBucket"}
+    ]
+    cdn = [
+        s
+        for statements in policies
+        for s in statements
+        if s.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+    ]
+    actions = {
+        a for s in cdn for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert actions == {"s3:GetObject", "s3:ListBucket"}
+    for statement in cdn:
+        source = statement["Condition"]["StringEquals"]["AWS:SourceArn"]
+        assert distribution_id in str(source)
+
+
+def test_access_logs(each_env: Synth) -> None:
+    logging = config(each_env)["Logging"]
+    assert logging["Bucket"] == {"Fn::GetAtt": ["AccessLogsBucket", "RegionalDomainName"]}
+    assert logging["Prefix"] == "cloudfront/"
+
+
+def test_default_certificate_without_custom_domain(dev: Synth) -> None:
+    cfg = config(dev)
+    assert "Aliases" not in cfg
+    assert "ViewerCertificate" not in cfg
+
+
+def test_custom_domain_uses_its_certificate_and_tls_1_2(variant: Synth) -> None:
+    cfg = config(variant)
+    assert cfg["Aliases"] == [VARIANT_DOMAIN]
+    assert cfg["ViewerCertificate"] == {
+        "AcmCertificateArn": VARIANT_CERTIFICATE,
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+        "SslSupportMethod": "sni-only",
+    }
+    assert cfg["PriceClass"] == "PriceClass_200"
+    assert variant.json["Outputs"]["IndexUrl"]["Value"] == f"https://{VARIANT_DOMAIN}/"
