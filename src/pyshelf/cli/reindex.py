@@ -39,8 +39,8 @@ def reindex(target: TargetOptions, projects: tuple[NormalizedName, ...], all_: b
         except indexer.StillChanging as exc:
             raise CliError(f"{exc}; run reindex again") from None
     for result in results:
-        if not result.exists:
-            state = "no files; removed from the index" if result.existed else "no files"
+        if result.files == 0:
+            state = "no files; removed from the index" if result.root_affected else "no files"
         else:
             state = f"{result.files} file(s), {'rewritten' if result.changed else 'unchanged'}"
         click.echo(f"{result.project}: {state}")

@@ -1,0 +1,180 @@
+"""`pyshelf delete`, `yank`, `unyank`, `list` and `reindex` against an in-process moto bucket."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cli.helpers import BUCKET, Run, publish, write_sdist, write_wheel
+from pyshelf.s3store import S3Store
+
+
+@pytest.fixture
+def released(run: Run, tmp_path: Path) -> list[str]:
+    """demo 1.0 (wheel + sdist) and demo 2.0 (wheel), uploaded."""
+    paths = [
+        write_wheel(tmp_path, "demo", "1.0"),
+        write_sdist(tmp_path, "demo", "1.0"),
+        write_wheel(tmp_path, "demo", "2.0"),
+    ]
+    assert run("upload", *map(str, paths)).exit_code == 0
+    return [p.name for p in paths]
+
+
+def _keys(s3: Any) -> set[str]:
+    return {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+
+def _page(s3: Any, project: str) -> dict[str, Any]:
+    page: dict[str, Any] = json.loads(
+        s3.get_object(Bucket=BUCKET, Key=f"{project}/index.json")["Body"].read()
+    )
+    return page
+
+
+def test_delete_shows_asks_and_keeps_everything_on_no(
+    run: Run, s3: Any, released: list[str]
+) -> None:
+    result = run("delete", "demo", "1.0", input="n\n")
+    assert result.exit_code == 1
+    assert "2 file(s) of demo will be deleted:" in result.stdout
+    assert f"s3://{BUCKET}/demo/{released[0]}" in result.stdout
+    assert "The bucket keeps old versions (versioning is on)" in result.stdout
+    assert "Aborted" in result.output
+    assert _keys(s3) == {f"demo/{name}" for name in released}
+
+
+def test_delete_a_version_with_yes_is_recoverable(run: Run, s3: Any, released: list[str]) -> None:
+    result = run("delete", "Demo", "1.0", "--yes")
+    assert result.exit_code == 0, result.output
+    assert _keys(s3) == {f"demo/{released[2]}"}
+    versions = s3.list_object_versions(Bucket=BUCKET, Prefix=f"demo/{released[0]}")
+    assert len(versions["Versions"]) == 1 and len(versions["DeleteMarkers"]) == 1
+
+
+def test_delete_one_file(run: Run, s3: Any, released: list[str]) -> None:
+    result = run("delete", "demo", "--file", released[1], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert _keys(s3) == {f"demo/{released[0]}", f"demo/{released[2]}"}
+
+
+def test_delete_without_versioning_warns(run: Run, s3: Any, released: list[str]) -> None:
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
+    result = run("delete", "demo", "2.0", "--yes")
+    assert "versioning is NOT enabled" in result.stdout
+
+
+def test_delete_nothing_matching_is_an_error(run: Run, released: list[str]) -> None:
+    result = run("delete", "demo", "9.9", "--yes")
+    assert result.exit_code == 1
+    assert "Error: nothing to delete: no files of demo version 9.9 in the bucket" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["delete", "bad!name", "--yes"], "is not a valid project name"),
+        (["yank", "demo", "not.a.version!"], "is not a valid PEP 440 version"),
+    ],
+)
+def test_bad_names_and_versions_are_usage_errors(run: Run, args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_yank_writes_the_record_and_the_indexer_marks_the_release(
+    run: Run, s3: Any, shelf: S3Store, released: list[str]
+) -> None:
+    result = run("yank", "demo", "1.0", "--reason", "broken on Windows")
+    assert result.exit_code == 0, result.output
+    assert s3.get_object(Bucket=BUCKET, Key="demo/1.0.yank")["Body"].read() == b"broken on Windows"
+    publish(shelf)
+    files = {f["filename"]: f.get("yanked") for f in _page(s3, "demo")["files"]}
+    assert files == {
+        released[0]: "broken on Windows",
+        released[1]: "broken on Windows",
+        released[2]: None,
+    }
+    listing = run("list", "demo")
+    assert "yes: broken on Windows" in listing.stdout
+
+
+def test_unyank_removes_the_record(run: Run, s3: Any, shelf: S3Store, released: list[str]) -> None:
+    assert run("yank", "demo", "1.0").exit_code == 0
+    result = run("unyank", "demo", "1.0")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "unyanked: demo 1.0"
+    assert "demo/1.0.yank" not in _keys(s3)
+    again = run("unyank", "demo", "1.0")
+    assert again.exit_code == 0
+    assert "was not yanked; nothing to do" in again.stdout
+
+
+def test_yank_of_an_unknown_release_is_an_error(run: Run, s3: Any, released: list[str]) -> None:
+    result = run("yank", "demo", "3.0")
+    assert result.exit_code == 1
+    assert "nothing to yank" in result.stderr
+    assert "demo/3.0.yank" not in _keys(s3)
+
+
+def test_list_projects_with_latest_release_and_file_count(
+    run: Run, shelf: S3Store, tmp_path: Path, released: list[str]
+) -> None:
+    assert run("upload", str(write_wheel(tmp_path, "other-pkg", "0.1"))).exit_code == 0
+    assert run("yank", "demo", "2.0").exit_code == 0
+    publish(shelf)
+    result = run("list")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "PROJECT    LATEST  FILES",
+        "demo       1.0     3",
+        "other-pkg  0.1     1",
+    ]
+
+
+def test_list_one_project(run: Run, shelf: S3Store, released: list[str]) -> None:
+    publish(shelf)
+    lines = run("list", "demo").stdout.splitlines()
+    assert lines[0].split() == ["VERSION", "FILE", "SIZE", "SHA256", "YANKED"]
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ["1.0", released[0]] if released[0] < released[1] else ["1.0", released[1]],
+        ["1.0", max(released[0], released[1])],
+        ["2.0", released[2]],
+    ]
+
+
+def test_list_before_indexing_and_unknown_projects(run: Run, released: list[str]) -> None:
+    assert "no projects published yet" in run("list").stdout
+    result = run("list", "demo")
+    assert result.exit_code == 1
+    assert "Error: project demo is not in the index" in result.stderr
+
+
+def test_reindex_builds_pages_and_is_idempotent(run: Run, s3: Any, released: list[str]) -> None:
+    first = run("reindex", "--all")
+    assert first.exit_code == 0, first.output
+    assert "demo: 3 file(s), rewritten" in first.stdout
+    assert {"index.json", "demo/index.json", "demo/index.html"} <= _keys(s3)
+    second = run("reindex", "demo")
+    assert "demo: 3 file(s), unchanged" in second.stdout
+
+
+def test_reindex_removes_a_project_with_no_files(run: Run, s3: Any, released: list[str]) -> None:
+    assert run("reindex", "--all").exit_code == 0
+    assert run("delete", "demo", "--yes").exit_code == 0
+    result = run("reindex", "demo")
+    assert "demo: no files; removed from the index" in result.stdout
+    assert (
+        json.loads(s3.get_object(Bucket=BUCKET, Key="index.json")["Body"].read())["projects"] == []
+    )
+
+
+@pytest.mark.parametrize("args", [[], ["demo", "--all"]])
+def test_reindex_needs_projects_or_all(run: Run, args: list[str]) -> None:
+    result = run("reindex", *args)
+    assert result.exit_code == 2
+    assert "name the projects to rebuild, or pass --all" in result.stderr
