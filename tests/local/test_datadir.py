@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,9 +93,14 @@ def test_sync_then_load_round_trips(s3: S3Client, fresh: str, tmp_path: Path) ->
     assert not stale.parent.exists()
     assert data.sync(s3, fresh).written == 0  # unchanged objects are not fetched again
 
+    modified = s3.head_object(Bucket=fresh, Key="notes.txt")["LastModified"]
+    assert (tmp_path / "notes.txt").stat().st_mtime == modified.timestamp()
+
     restored = f"{fresh}-restored"
     s3.create_bucket(Bucket=restored)
-    assert DataDir(tmp_path).load(s3, restored) == 4
+    backdated: dict[str, datetime] = {}
+    assert DataDir(tmp_path).load(s3, restored, backdated.__setitem__) == 4
+    assert backdated["notes.txt"] == modified
     for key, body in contents.items():
         got = s3.get_object(Bucket=restored, Key=key)
         assert got["Body"].read() == body

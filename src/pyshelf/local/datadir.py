@@ -4,6 +4,8 @@ DIR holds one file per key at the path of the key (`foo/foo-1.0.tar.gz`). The wo
 every key an S3 event names as soon as it receives the event (before indexing it), and a full
 sync at shutdown writes everything else (pages, `.metadata`, the facts cache, any other key) and
 removes files whose key is gone. On start, `load` puts every file back into the (empty) bucket.
+A file's mtime is its object's LastModified (the index's upload-time), handed back through
+`backdate` on load.
 Only the latest version of each object is kept; keys that cannot be a relative path (an empty,
 `.` or `..` segment, a segment over 255 bytes) are not persisted and are logged.
 """
@@ -13,8 +15,9 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PARTIAL_DIR = ".pyshelf-partial"  # temporary files, renamed into place when complete
 MAX_SEGMENT_BYTES = 255
+Backdate = Callable[[str, datetime], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +70,16 @@ class DataDir:
             for name in sorted(names):
                 yield Path(directory, name)
 
-    def load(self, s3: S3Client, bucket: str) -> int:
-        """Put every stored file into the bucket; return how many."""
+    def load(self, s3: S3Client, bucket: str, backdate: Backdate | None = None) -> int:
+        """Put every stored file into the bucket; return how many. `backdate(key, mtime)` may
+        give each object its original LastModified."""
         self.root.mkdir(parents=True, exist_ok=True)
         count = 0
         for path in self.files():
             key = key_of(self.root, path)
             self._etags[key] = _put(s3, bucket, key, path)
+            if backdate is not None:
+                backdate(key, datetime.fromtimestamp(path.stat().st_mtime, UTC))
             count += 1
         return count
 
@@ -125,6 +132,8 @@ class DataDir:
                 partial.write(chunk)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            stamp = response["LastModified"].timestamp()
+            os.utime(partial.name, (stamp, stamp))
             os.replace(partial.name, path)
         except OSError:
             Path(partial.name).unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""Where moto's S3 differs from S3 in a way the indexer can see, and the fix.
+"""Where moto's S3 differs from S3 in a way the indexer can see, and the fix; and the one thing
+`serve --data` needs that no S3 API offers (setting an object's LastModified on restore).
 
 In a versioned bucket, deleting an object (without a version ID) creates a delete marker and S3
 sends `s3:ObjectRemoved:DeleteMarkerCreated`; moto 5.2 sends nothing, so `aws s3 rm` would never
@@ -10,8 +11,10 @@ process) and is idempotent.
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from typing import Any
 
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.s3 import models, notifications
 
 _MARKER = "_pyshelf_delete_marker_events"
@@ -56,3 +59,17 @@ def _live_object(backend: Any, bucket_name: str, key_name: str) -> Any:
 def _no_version(args: tuple[Any, ...], kw: dict[str, Any]) -> bool:
     version_id = kw.get("version_id", args[0] if args else None)
     return version_id is None
+
+
+def set_last_modified(bucket: str, key: str, when: datetime) -> bool:
+    """Give the current version of a key in the in-process emulator this LastModified (the
+    index's upload-time), as when it was first uploaded. False if there is no such object."""
+    backend = models.s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    try:
+        current = backend.get_bucket(bucket).keys.get(key)
+    except Exception:  # moto's MissingBucket
+        return False
+    if not isinstance(current, models.FakeKey):
+        return False
+    current.last_modified = when.astimezone(UTC).replace(tzinfo=None)  # moto keeps naive UTC
+    return True

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pyshelf.batch import handle_event
 from pyshelf.indexer import reindex
-from pyshelf.local import aws, provision
+from pyshelf.local import aws, moto_compat, provision
 from pyshelf.local.accesslog import AccessLog
 from pyshelf.local.banner import Endpoints
 from pyshelf.local.cdn import CDN
@@ -90,7 +90,8 @@ class LocalIndex:
     def _restore(self, s3: S3Client) -> None:
         """Load --data into the bucket, then build every page (an empty root page at least)."""
         if self.data is not None:
-            count = self.data.load(s3, self.config.bucket)
+            backdate = functools.partial(moto_compat.set_last_modified, self.config.bucket)
+            count = self.data.load(s3, self.config.bucket, backdate)
             log.info("restored %d objects from %s", count, self.data.root)
         results = reindex(S3Store(s3, self.config.bucket))
         log.info("indexed %d projects", len(results))
