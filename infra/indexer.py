@@ -24,7 +24,7 @@ from infra.nag import acknowledge
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 TIMEOUT = Duration.minutes(5)
 # AWS guidance for SQS event sources: visibility timeout at least 6 x the function timeout.
-VISIBILITY_TIMEOUT = Duration.minutes(30)
+VISIBILITY_TIMEOUT = Duration.seconds(6 * TIMEOUT.to_seconds())
 MEMORY_MB = 1024
 # Large wheels are spooled to /tmp while they are hashed and their METADATA extracted.
 EPHEMERAL_STORAGE = Size.gibibytes(4)

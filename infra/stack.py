@@ -12,7 +12,7 @@ from infra.cdn import PRICE_CLASSES, PackageCdn
 from infra.config import EnvironmentConfig
 from infra.indexer import Indexer
 from infra.nag import acknowledge, acknowledge_cdk_internals
-from infra.storage import BUCKET_LOGICAL_ID, PackageStorage
+from infra.storage import PackageStorage
 from pyshelf.keys import EVENT_SUFFIXES
 
 # The CLI reads these output keys from the stack `pyshelf-<env>`.
@@ -60,13 +60,11 @@ class PyshelfStack(Stack):
         )
         # The indexer's own writes (.metadata, index.*, _pyshelf/...) match none of these.
         storage.notify(indexer.queue, suffixes=EVENT_SUFFIXES)
-        storage.grant_indexer(indexer.function)
-        acknowledge(
-            indexer.role,
-            f"AwsSolutions-IAM5[Resource::<{BUCKET_LOGICAL_ID}.Arn>/*]",
-            "The indexer reads and writes keys of every project folder of its own bucket; "
-            "the wildcard is limited to that bucket's objects.",
-        )
+        storage.grant_indexer(indexer.role)
+        self._acknowledge(storage)
+        self._outputs(storage, indexer, cdn)
+
+    def _acknowledge(self, storage: PackageStorage) -> None:
         if storage.key:
             acknowledge(
                 storage,
@@ -75,7 +73,6 @@ class PyshelfStack(Stack):
                 "be a circular dependency, so the condition admits this account's distributions.",
             )
         acknowledge_cdk_internals(self)
-        self._outputs(storage, indexer, cdn)
 
     def _outputs(self, storage: PackageStorage, indexer: Indexer, cdn: PackageCdn) -> None:
         values = {

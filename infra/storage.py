@@ -107,23 +107,29 @@ class PackageStorage(Construct):
                     event, destination, s3.NotificationKeyFilter(suffix=suffix)
                 )
 
-    def grant_indexer(self, grantee: iam.IGrantable) -> None:
+    def grant_indexer(self, role: iam.Role) -> None:
         """What the indexer does: list, read, write and delete objects of this bucket only.
         (A copy is a GetObject plus a PutObject; a HEAD is a GetObject.)"""
-        grantee.grant_principal.add_to_principal_policy(
+        role.add_to_policy(
             iam.PolicyStatement(
                 actions=list(INDEXER_BUCKET_ACTIONS), resources=[self.bucket.bucket_arn]
             )
         )
-        grantee.grant_principal.add_to_principal_policy(
+        role.add_to_policy(
             iam.PolicyStatement(
                 actions=list(INDEXER_OBJECT_ACTIONS),
                 resources=[self.bucket.arn_for_objects("*")],
             )
         )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{BUCKET_LOGICAL_ID}.Arn>/*]",
+            "The indexer reads and writes keys of every project folder of its own bucket; "
+            "the wildcard is limited to that bucket's objects.",
+        )
         if self.key:
             # What SSE-KMS needs for GetObject and PutObject; nothing else (no wildcards).
-            self.key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
+            self.key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
 
 
 def _pin_logical_id(bucket: s3.Bucket, logical_id: str) -> None:

@@ -11,6 +11,12 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
+REPO = Path(__file__).resolve().parents[2]
+VARIANT_DOMAIN = "pypi.example.com"
+VARIANT_CERTIFICATE = (
+    "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
+)
+
 
 def cdk_environment() -> dict[str, str]:
     """Environment for an offline `cdk synth` that runs this interpreter's `python3`."""
@@ -18,6 +24,7 @@ def cdk_environment() -> dict[str, str]:
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.update(
         JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="1",
         CDK_DISABLE_VERSION_CHECK="1",
         CDK_DISABLE_CLI_TELEMETRY="true",
         AWS_EC2_METADATA_DISABLED="true",

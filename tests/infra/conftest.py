@@ -13,23 +13,26 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))  # the `infra` package lives at the top level, beside app.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `infra` sits beside app.py
+# Quiet the jsii runtime's Node 20 banners.
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 
-from aws_cdk import App  # noqa: E402
-from cdk_support import Synth, cdk_environment  # noqa: E402
+from aws_cdk import App
+from cdk_support import (
+    REPO,
+    VARIANT_CERTIFICATE,
+    VARIANT_DOMAIN,
+    Synth,
+    cdk_environment,
+)
 
-from infra.app import build_stack  # noqa: E402
-from infra.config import EnvironmentConfig  # noqa: E402
-from infra.nag import add_checks  # noqa: E402
+from infra.app import build_stack
+from infra.config import EnvironmentConfig
+from infra.nag import add_checks
 
 CDK = REPO / "node_modules" / ".bin" / "cdk"
 ENVIRONMENTS = ("dev", "prod")
-VARIANT_DOMAIN = "pypi.example.com"
-VARIANT_CERTIFICATE = (
-    "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
-)
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cdk_support import Synth
-from conftest import REPO
+from cdk_support import REPO, Synth
 
 from infra.bundling import IndexerSources, asset_hash
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cdk_support import Synth
-from conftest import VARIANT_CERTIFICATE, VARIANT_DOMAIN
+from cdk_support import VARIANT_CERTIFICATE, VARIANT_DOMAIN, Synth
 
 from infra.cdn import ROUTE_JS
 from pyshelf.keys import PAGE_CACHE_CONTROL

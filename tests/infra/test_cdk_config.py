@@ -9,8 +9,7 @@ import sys
 from typing import Any
 
 import pytest
-from cdk_support import cdk_environment
-from conftest import REPO
+from cdk_support import REPO, cdk_environment
 
 from infra.config import (
     LOG_RETENTION_DAYS,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from cdk_support import REPO
 
 from infra.cdn import ROUTE_JS
 
