@@ -83,8 +83,17 @@ class Served:
             raise AssertionError(f"serve did not stop on SIGINT:\n{log}") from None
         return code, time.monotonic() - started
 
-    def access_lines(self) -> list[str]:
-        return self.access_log.read_text().splitlines()
+    def access_lines(self, settle: float = 0.0) -> list[str]:
+        """The access log; with settle, once no line was added for that many seconds (a line
+        is written just after its response is sent)."""
+        lines = self.access_log.read_text().splitlines()
+        while settle:
+            time.sleep(settle)
+            again = self.access_log.read_text().splitlines()
+            if again == lines:
+                break
+            lines = again
+        return lines
 
     def page(self, project: str) -> dict[str, Any]:
         request = urllib.request.Request(
