@@ -13,10 +13,7 @@ from typing import TextIO
 
 import click
 
-from pyshelf.local.accesslog import AccessLog
-from pyshelf.local.banner import banner
-from pyshelf.local.emulator import EmulatorError
-from pyshelf.local.runtime import LocalIndex, ServeConfig
+SERVE_EXTRA_HINT = "pyshelf serve needs the emulator: pip install 'pyshelf[serve]'"
 
 
 @click.command()
@@ -42,25 +39,29 @@ def serve(
     *, host: str, port: int, s3_port: int, bucket: str, data: Path | None, access_log: Path
 ) -> None:
     """Run an S3 + SQS emulator, the indexer and a local CDN in one process."""
+    stop = _stop_on_signals()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    try:
+        # Imported here: moto is optional (the `serve` extra) and slow to import.
+        from pyshelf.local.runtime import ServeConfig, ServeError, run  # noqa: PLC0415
+    except ImportError as exc:
+        raise click.ClickException(f"{SERVE_EXTRA_HINT} ({exc})") from None
     config = ServeConfig(host=host, port=port, s3_port=s3_port, bucket=bucket, data=data)
-    stop = _stop_on_signals()
     with _open_log(access_log) as stream:
         try:
-            index = LocalIndex(config, AccessLog(stream))
-            with index:
-                click.echo(banner(index.endpoints))
-                sys.stdout.flush()
-                while not stop.wait(0.2):
-                    pass
-                click.echo("Stopping…", err=True)
-        except (EmulatorError, OSError) as exc:
+            run(config, stream, stop, _announce)
+        except ServeError as exc:
             raise click.ClickException(str(exc)) from None
     # Everything is stopped and saved: spare the interpreter's last garbage collection over the
     # emulator's objects, which otherwise delays the exit by about a second.
     gc.freeze()
+
+
+def _announce(text: str) -> None:
+    click.echo(text)
+    sys.stdout.flush()
 
 
 def _stop_on_signals() -> threading.Event:

@@ -38,7 +38,10 @@ class CDN:
     def __init__(
         self, s3: S3Client, bucket: str, access_log: AccessLog, host: str, port: int
     ) -> None:
-        self.server = CDNServer((host, port), s3=s3, bucket=bucket, access_log=access_log)
+        try:
+            self.server = CDNServer((host, port), s3=s3, bucket=bucket, access_log=access_log)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
         self._thread: threading.Thread | None = None
 
     @property

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from pyshelf.batch import handle_event
 from pyshelf.indexer import reindex
 from pyshelf.local import aws, moto_compat, provision
 from pyshelf.local.accesslog import AccessLog
-from pyshelf.local.banner import Endpoints
+from pyshelf.local.banner import Endpoints, banner
 from pyshelf.local.cdn import CDN
 from pyshelf.local.datadir import DataDir
-from pyshelf.local.emulator import Emulator
+from pyshelf.local.emulator import Emulator, EmulatorError
 from pyshelf.local.sqs_events import keys_named
 from pyshelf.local.worker import Worker
 from pyshelf.s3store import S3Store
@@ -41,6 +43,24 @@ class ServeConfig:
     s3_port: int = 9000
     bucket: str = "pyshelf"
     data: Path | None = None
+
+
+class ServeError(RuntimeError):
+    """pyshelf serve could not start (a port is taken, the data directory is unusable...)."""
+
+
+def run(
+    config: ServeConfig, log_stream: TextIO, stop: threading.Event, announce: Callable[[str], None]
+) -> None:
+    """Start everything, announce the banner, serve until `stop` is set, then stop cleanly."""
+    try:
+        with LocalIndex(config, AccessLog(log_stream)) as index:
+            announce(banner(index.endpoints))
+            while not stop.wait(0.2):
+                pass
+            log.info("stopping")
+    except (EmulatorError, OSError) as exc:
+        raise ServeError(str(exc)) from exc
 
 
 class LocalIndex:
