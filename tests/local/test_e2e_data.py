@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -58,3 +61,18 @@ def test_uploads_and_deletes_survive_a_restart(tmp_path: Path) -> None:
             assert response.read() == wheel.read_bytes()
     finally:
         _stop_cleanly(second)
+
+
+def test_a_taken_port_fails_clearly(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for option in ("--s3-port", "--port"):
+            command = [sys.executable, "-m", "pyshelf.cli", "serve", "--port", "0"]
+            command += ["--s3-port", "0", option, port]
+            result = subprocess.run(
+                command, check=False, capture_output=True, text=True, timeout=60, cwd=tmp_path
+            )
+            assert result.returncode == 1
+            assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
