@@ -9,17 +9,19 @@ of `infra/cdn/routing_cases.json`. Rules:
 - A page URI is rewritten to `index.json` or `index.html` by content negotiation: `?format=` first
   (a media type, or `json` / `html`), then the Accept header's q-values; JSON wins ties, HTML is
   the default.
-- `<project>` must be a valid project name (else 404, which also hides `_pyshelf/`); a name that is
-  not normalized is redirected (301) to its normalized form, keeping the rest of the URL.
+- `<project>` must be a valid (ASCII) project name (else 404, which also hides `_pyshelf/`); a
+  name that is not normalized is redirected (301) to its normalized form, keeping the rest of
+  the URL and the query string as sent.
 - A missing trailing slash on a project is a 301 to the same URL with the slash.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote
 
 from packaging.utils import canonicalize_name
 
@@ -36,6 +38,7 @@ HTML_TYPES = frozenset(
         "*/*",
     }
 )
+QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
 PageName = Literal["index.html", "index.json"]
 FORMAT_SHORT: dict[str, PageName] = {"json": "index.json", "html": "index.html"}
 
@@ -47,7 +50,8 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     """Header names in lower case."""
     querystring: Mapping[str, str] = field(default_factory=dict)
-    """Decoded query parameters (one value each)."""
+    """Query parameters as sent (still percent-encoded), one value each, as CloudFront gives
+    them to the function; redirects pass them on unchanged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,8 @@ def route(request: Request) -> Outcome:
 
 def _route_project(prefix: str, segments: list[str], request: Request) -> Outcome:
     raw = unquote(segments[0])
+    if not raw.isascii():  # Unicode case folding would accept e.g. KELVIN SIGN
+        return NOT_FOUND
     try:
         project = canonicalize_name(raw, validate=True)
     except ValueError:
@@ -107,13 +113,13 @@ def _route_project(prefix: str, segments: list[str], request: Request) -> Outcom
 
 def _redirect(location: str, request: Request) -> Answer:
     if request.querystring:
-        location += "?" + urlencode(request.querystring)
+        location += "?" + "&".join(f"{k}={v}" for k, v in request.querystring.items())
     return Answer(301, location)
 
 
 def negotiate(request: Request) -> PageName:
     """Which page representation to serve: `?format=` first, then Accept; HTML by default."""
-    fmt = request.querystring.get("format", "").strip().lower()
+    fmt = unquote(request.querystring.get("format", "")).strip().lower()
     chosen = FORMAT_SHORT.get(fmt) or _choose(fmt)
     return chosen or _choose(request.headers.get("accept", "")) or "index.html"
 
@@ -144,11 +150,10 @@ def parse_accept(accept: str) -> list[tuple[str, float]]:
 
 
 def _quality(params: list[str]) -> float:
+    """The q parameter (RFC 9110 qvalue: 0 to 1, at most three decimals); malformed means 0."""
     for param in params:
         name, _, value = param.partition("=")
         if name.strip() == "q":
-            try:
-                return min(max(float(value.strip()), 0.0), 1.0)
-            except ValueError:
-                return 0.0
+            value = value.strip()
+            return float(value) if QVALUE.fullmatch(value) else 0.0
     return 1.0

@@ -94,8 +94,34 @@ def test_negotiation_edges(query: dict[str, str], accept: str, page: str) -> Non
     assert negotiate(Request("GET", "/foo/", {"accept": accept}, query)) == page
 
 
-def test_parse_accept_clamps_and_lowercases() -> None:
-    assert parse_accept("Text/HTML;level=1;q=2, ,a/b;q=-1") == [("text/html", 1.0), ("a/b", 0.0)]
+def test_parse_accept_lowercases_and_reads_q() -> None:
+    assert parse_accept("Text/HTML;level=1;Q=0.5, ,a/b") == [("text/html", 0.5), ("a/b", 1.0)]
+
+
+@pytest.mark.parametrize(
+    ("q", "value"),
+    [
+        ("1", 1.0),
+        ("1.000", 1.0),
+        ("0.123", 0.123),
+        ("0.", 0.0),
+        ("2", 0.0),
+        ("-1", 0.0),
+        ("0.1234", 0.0),
+        ("1e-3", 0.0),
+        ("0x1", 0.0),
+        ("infinity", 0.0),
+        ("nan", 0.0),
+        ("", 0.0),
+    ],
+)
+def test_q_follows_the_rfc_grammar_else_zero(q: str, value: float) -> None:
+    assert parse_accept(f"a/b;q={q}") == [("a/b", value)]
+
+
+@pytest.mark.parametrize("uri", ["/%E2%84%AAfoo/", "/%C5%BFoo/", "/caf%C3%A9/x.whl"])
+def test_non_ascii_names_are_404_even_when_they_fold_to_ascii(uri: str) -> None:
+    assert route(Request("GET", uri)) == Answer(404)
 
 
 @pytest.mark.parametrize(
@@ -110,6 +136,15 @@ def test_redirects(uri: str, location: str) -> None:
     assert route(Request("GET", uri)) == Answer(301, location)
 
 
-def test_redirect_encodes_the_query() -> None:
-    request = Request("GET", "/foo", {}, {"format": "application/vnd.pypi.simple.v1+json"})
-    assert route(request) == Answer(301, "/foo/?format=application%2Fvnd.pypi.simple.v1%2Bjson")
+def test_redirect_keeps_the_query_as_sent() -> None:
+    request = Request(
+        "GET", "/foo", {}, {"format": "application%2Fvnd.pypi.simple.v1+json", "x": ""}
+    )
+    assert route(request) == Answer(301, "/foo/?format=application%2Fvnd.pypi.simple.v1+json&x=")
+
+
+@pytest.mark.parametrize(
+    "raw", ["application%2Fvnd.pypi.simple.v1%2Bjson", "application/vnd.pypi.simple.v1+json"]
+)
+def test_format_is_percent_decoded_and_plus_is_literal(raw: str) -> None:
+    assert negotiate(Request("GET", "/foo/", {}, {"format": raw})) == "index.json"

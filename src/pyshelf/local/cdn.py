@@ -7,7 +7,7 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from pyshelf.local.accesslog import AccessLog, Entry
 from pyshelf.local.origin import OriginError, OriginResponse, fetch
@@ -155,8 +155,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _viewer_request(method: str, target: str, headers: dict[str, str]) -> Request:
     parts = urlsplit(target)
-    query: dict[str, str] = {}
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+    query: dict[str, str] = {}  # as sent, first value of each name (CloudFront's `value`)
+    for pair in filter(None, parts.query.split("&")):
+        name, _, value = pair.partition("=")
         query.setdefault(name, value)
     lowered = {name.lower(): value for name, value in headers.items()}
     return Request(method, parts.path or "/", lowered, query)
