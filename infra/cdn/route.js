@@ -22,13 +22,15 @@ var HTML_TYPES = {
 };
 var SHORT_FORMATS = { json: 'index.json', html: 'index.html' };
 var VALID_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/i;
+// RFC 9110 qvalue: anything else (1e-3, 0x1, empty) is malformed and counts as 0.
+var QVALUE = /^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/;
 
 function quality(params) {
     for (var i = 0; i < params.length; i++) {
         var eq = params[i].indexOf('=');
         if (eq > 0 && params[i].slice(0, eq).trim() === 'q') {
-            var q = Number(params[i].slice(eq + 1).trim());
-            return isNaN(q) ? 0 : Math.min(Math.max(q, 0), 1);
+            var value = params[i].slice(eq + 1).trim();
+            return QVALUE.test(value) ? Number(value) : 0;
         }
     }
     return 1;
