@@ -105,13 +105,16 @@ def _project_attempt(store: Storage, result: ProjectResult) -> None:
         pages[0].body = render.project_html(page)
         pages[1].body = render.project_json(page)
         cache_page.body = learned.cache.dumps()
-    result.changed |= _delete_stale_metadata(store, snapshot, learned.metadata_keys)
-    result.changed |= write_pages(store, pages)
+    wrote = learned.wrote_metadata
+    wrote |= _delete_stale_metadata(store, snapshot, learned.metadata_keys)
+    wrote |= write_pages(store, pages)
     # The facts cache goes last: its existence is what puts the project in the root.
     if write_page(store, cache_page):
-        result.changed = True
+        wrote = True
         result.root_affected |= (cached is None) != (cache_page.body is None)
-    _verify(store, project, snapshot)
+    result.changed |= wrote
+    if wrote:  # only a writer has to look again (docs/race-freedom.md)
+        _verify(store, project, snapshot)
     result.files = len(learned.listed)
 
 
@@ -140,6 +143,6 @@ def _root_attempt(store: Storage) -> bool:
     pages[0].body = render.root_html(names)
     pages[1].body = render.root_json(names)
     changed = write_pages(store, pages)
-    if _root_names(store) != names:
+    if changed and _root_names(store) != names:
         raise _InputsChanged("the project set changed while the root was written")
     return changed

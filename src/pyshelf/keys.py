@@ -25,6 +25,8 @@ HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 METADATA_TYPE = "text/plain; charset=utf-8"
 MANIFEST_TYPE = "application/json"
+ZIP_DISTRIBUTION_TYPE = "application/zip"  # .whl, .zip
+DISTRIBUTION_TYPE = "application/octet-stream"  # tarballs: never Content-Encoding: gzip
 PAGE_CACHE_CONTROL = "public, max-age=10"
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
@@ -39,6 +41,12 @@ class KeyInfo:
     kind: KeyKind
     project: NormalizedName | None = None
     reason: str = ""
+
+
+def distribution_content_type(filename: str) -> str:
+    """The Content-Type a distribution object is stored with (docs/layout.md)."""
+    zipped = filename.lower().endswith((".whl", ".zip"))
+    return ZIP_DISTRIBUTION_TYPE if zipped else DISTRIBUTION_TYPE
 
 
 def project_prefix(project: NormalizedName) -> str:

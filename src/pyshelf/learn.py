@@ -64,6 +64,7 @@ class Learned:
     yanks: dict[Version, str] = field(default_factory=dict)
     cache: Manifest = field(default_factory=Manifest)
     metadata_keys: set[str] = field(default_factory=set)
+    wrote_metadata: bool = False  # some `.metadata` object was written
 
 
 def learn(store: Storage, snapshot: Snapshot, manifest: Manifest) -> Learned:
@@ -72,6 +73,7 @@ def learn(store: Storage, snapshot: Snapshot, manifest: Manifest) -> Learned:
         facts = manifest.files.get(dist.filename)
         if facts is None or not _still_valid(facts, row, snapshot):
             facts = read_facts(store, row, dist)
+            learned.wrote_metadata |= facts.metadata_sha256 is not None
         learned.cache.files[dist.filename] = facts
         learned.listed.append(Listed(dist, facts, row.last_modified))
         if facts.metadata_sha256:

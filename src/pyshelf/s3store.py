@@ -107,6 +107,11 @@ class S3Store:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
 
+def is_precondition_failure(exc: ClientError) -> bool:
+    """True for S3's answers to a conditional request that did not hold (412, 409)."""
+    return _code(exc) in _PRECONDITION
+
+
 def _raise_expected(exc: ClientError, key: str) -> None:
     code = _code(exc)
     if code in _PRECONDITION:

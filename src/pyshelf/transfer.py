@@ -9,7 +9,6 @@ a multipart upload whose completion carries the same condition. Every object get
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -18,27 +17,20 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from pyshelf import keys
+from pyshelf.facts import HashingWriter
 from pyshelf.published import BucketIndex, IndexUnreadable
-from pyshelf.s3store import S3Store
+from pyshelf.s3store import S3Store, is_precondition_failure
 from pyshelf.storage import SHA256_META, Head, NotFound, PreconditionFailed
 from pyshelf.validate import LocalDistribution
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
-ZIP_TYPE = "application/zip"
-BINARY_TYPE = "application/octet-stream"
 PART_SIZE = 8 * 1024 * 1024
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 SEND_ATTEMPTS = 3
-_PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
 Advance = Callable[[int], None]
-
-
-def content_type(filename: str) -> str:
-    """The Content-Type of a distribution object (docs/layout.md)."""
-    return ZIP_TYPE if filename.lower().endswith((".whl", ".zip")) else BINARY_TYPE
 
 
 class Action(Enum):
@@ -94,9 +86,9 @@ class Uploader:
         published = page.hashes().get(local.filename) if page else None
         if published:
             return published
-        digest = _Digest()
+        digest = HashingWriter()
         self.store.download(local.key, digest, if_match=head.etag)  # type: ignore[arg-type]
-        return digest.hexdigest()
+        return digest.sha256
 
     def send(self, planned: Planned, advance: Advance) -> Planned:
         """Carry out an UPLOAD or OVERWRITE. If the object changed in between (another upload
@@ -121,7 +113,7 @@ class Uploader:
         self.store.put(
             local.key,
             body,
-            content_type=content_type(local.filename),
+            content_type=keys.distribution_content_type(local.filename),
             cache_control=keys.IMMUTABLE_CACHE_CONTROL,
             metadata={SHA256_META: local.sha256},
             if_match=if_match,
@@ -134,7 +126,7 @@ class Uploader:
         upload_id = client.create_multipart_upload(
             Bucket=bucket,
             Key=key,
-            ContentType=content_type(local.filename),
+            ContentType=keys.distribution_content_type(local.filename),
             CacheControl=keys.IMMUTABLE_CACHE_CONTROL,
             Metadata={SHA256_META: local.sha256},
         )["UploadId"]
@@ -150,7 +142,7 @@ class Uploader:
             )
         except BaseException as exc:
             client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-            if isinstance(exc, ClientError) and _code(exc) in _PRECONDITION:
+            if isinstance(exc, ClientError) and is_precondition_failure(exc):
                 raise PreconditionFailed(key) from exc
             raise
 
@@ -171,21 +163,3 @@ class Uploader:
                 parts.append({"ETag": response["ETag"], "PartNumber": number})
                 advance(len(chunk))
         return parts
-
-
-class _Digest:
-    """A write-only sink that only hashes."""
-
-    def __init__(self) -> None:
-        self._digest = hashlib.sha256()
-
-    def write(self, chunk: bytes) -> int:
-        self._digest.update(chunk)
-        return len(chunk)
-
-    def hexdigest(self) -> str:
-        return self._digest.hexdigest()
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))

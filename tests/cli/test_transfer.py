@@ -12,8 +12,9 @@ from distbuild import metadata_text
 
 from cli.helpers import BUCKET
 from pyshelf.cli.progress import Progress, line
+from pyshelf.keys import distribution_content_type as content_type
 from pyshelf.s3store import S3Store
-from pyshelf.transfer import Action, Planned, Uploader, content_type
+from pyshelf.transfer import Action, Planned, Uploader
 from pyshelf.validate import check
 
 MiB = 1024 * 1024

@@ -15,7 +15,7 @@ import pytest
 from conftest import created, removed, sqs_event
 from distbuild import sdist, wheel
 from helpers import body, keys_in, page, put, sha256
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import canonicalize_name
 
 from pyshelf import keys
 from pyshelf.batch import handle_event
@@ -170,41 +170,44 @@ def test_concurrent_interleaved_events_leave_an_exact_index(store: S3Store, seed
 
 
 def test_stale_writer_cannot_leave_a_stale_page(store: S3Store) -> None:
-    """Invocation A lists the folder and stalls; meanwhile the file is deleted and invocation B
-    indexes that. When A resumes and writes its (stale) page, its second listing sees the change
-    and it rewrites: the final page is exact."""
-    key = "alpha/alpha-1.0.tar.gz"
-    put(store, key, sdist("alpha", "1.0"))
-    regenerate_project(store, parse_project("alpha"))
+    """The interleaving the conditional write alone cannot catch: A reads the page and lists the
+    folder (with 2.0), learns 2.0's facts, and stalls before writing. 2.0 is deleted; B lists,
+    finds the page already right and writes nothing. A's If-Match still holds, so its stale page
+    lands, but A's second listing sees the change and A starts over: the final page is exact."""
+    alpha = canonicalize_name("alpha")
+    put(store, "alpha/alpha-1.0.tar.gz", sdist("alpha", "1.0"))
+    regenerate_project(store, alpha)
     put(store, "alpha/alpha-2.0.tar.gz", sdist("alpha", "2.0"))
 
-    listed, resume = threading.Event(), threading.Event()
-    stalled = StallAfterFirstList(store, listed, resume)
-    a = threading.Thread(target=regenerate_project, args=(stalled, parse_project("alpha")))
+    stalled, resume = threading.Event(), threading.Event()
+    a_store = StallBeforeFirstPut(store, stalled, resume)
+    a = threading.Thread(target=regenerate_project, args=(a_store, alpha))
     a.start()
-    assert listed.wait(5)
-    store.delete(key)
-    regenerate_project(store, parse_project("alpha"))  # B
+    assert stalled.wait(5)
+    store.delete("alpha/alpha-2.0.tar.gz")
+    assert regenerate_project(store, alpha).changed is False  # B: nothing to write
     resume.set()
     a.join(10)
-    assert stalled.lists >= 3  # A listed, verified (saw the change), and started over
+    assert a_store.puts_landed >= 1  # A's stale write did land...
+    assert a_store.lists >= 3  # ...and A listed, looked again, and started over
     files = [f["filename"] for f in page(store, "alpha/index.json")["files"]]
-    assert files == ["alpha-2.0.tar.gz"]
+    assert files == ["alpha-1.0.tar.gz"]
 
 
-class StallAfterFirstList(S3Store):
-    def __init__(self, inner: S3Store, listed: threading.Event, resume: threading.Event) -> None:
+class StallBeforeFirstPut(S3Store):
+    def __init__(self, inner: S3Store, stalled: threading.Event, resume: threading.Event) -> None:
         super().__init__(inner.client, inner.bucket)
-        self.listed, self.resume, self.lists = listed, resume, 0
+        self.stalled, self.resume = stalled, resume
+        self.lists = self.puts_landed = 0
 
     def list(self, prefix: str) -> Iterator[Any]:
-        rows = list(super().list(prefix))
         self.lists += 1
-        if self.lists == 1:
-            self.listed.set()
+        return super().list(prefix)
+
+    def put(self, key: str, data: bytes, **kwargs: Any) -> str:
+        if not self.stalled.is_set():
+            self.stalled.set()
             self.resume.wait(5)
-        return iter(rows)
-
-
-def parse_project(name: str) -> NormalizedName:
-    return canonicalize_name(name)
+        etag = super().put(key, data, **kwargs)
+        self.puts_landed += 1
+        return etag

@@ -7,8 +7,6 @@ import mimetypes
 
 from pyshelf import keys
 
-ZIP_TYPE = "application/zip"
-BINARY_TYPE = "application/octet-stream"
 TEXT_TYPE = "text/plain; charset=utf-8"
 
 
@@ -23,8 +21,7 @@ def restore_headers(key: str) -> tuple[str, str | None]:
     if info.kind == "manifest":
         return keys.MANIFEST_TYPE, None
     if info.kind == "distribution":
-        zipped = key.lower().endswith((".whl", ".zip"))
-        return (ZIP_TYPE if zipped else BINARY_TYPE), keys.IMMUTABLE_CACHE_CONTROL
+        return keys.distribution_content_type(key), keys.IMMUTABLE_CACHE_CONTROL
     if info.kind == "yank":
         return TEXT_TYPE, None
-    return mimetypes.guess_type(key)[0] or BINARY_TYPE, None
+    return mimetypes.guess_type(key)[0] or keys.DISTRIBUTION_TYPE, None
