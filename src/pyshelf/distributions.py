@@ -26,6 +26,8 @@ DISTRIBUTION_SUFFIXES = (WHEEL_SUFFIX, *SDIST_SUFFIXES)
 _LEGACY_SDIST = {".tar.bz2": len(".tar.bz2"), ".tgz": len(".tgz")}
 
 Kind = Literal["wheel", "sdist"]
+# `/simple/` is the index's alias of its root, so a project of that name could never be reached.
+RESERVED_PROJECTS = frozenset({"simple"})
 
 
 class NotADistribution(ValueError):
@@ -44,6 +46,16 @@ class Distribution:
 
 def parse_distribution(filename: str) -> Distribution:
     """Parse a bare filename; raise `NotADistribution` with a specific reason."""
+    dist = _parse(filename)
+    if dist.project in RESERVED_PROJECTS:
+        raise NotADistribution(
+            f"{filename}: the project name {dist.project!r} is reserved "
+            "(/simple/ is the index's alias of its root)"
+        )
+    return dist
+
+
+def _parse(filename: str) -> Distribution:
     if "/" in filename or not filename:
         raise NotADistribution(f"{filename!r} is not a bare filename")
     try:

@@ -11,6 +11,7 @@ import hashlib
 import posixpath
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import IO
 
@@ -20,6 +21,18 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pyshelf.distributions import Distribution
 
 MAX_METADATA_BYTES = 16 * 1024 * 1024
+# What reading a damaged archive can raise: bad headers, truncated or corrupt compressed streams
+# (zlib.error), encrypted members (RuntimeError), unknown compression methods.
+UNREADABLE_ARCHIVE = (
+    zipfile.BadZipFile,
+    tarfile.TarError,
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +75,7 @@ def inspect(dist: Distribution, spooled: IO[bytes], sha256: str, size: int) -> I
             metadata = wheel_metadata(spooled)
         else:
             metadata = sdist_pkg_info(dist, spooled)
-    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as exc:
+    except UNREADABLE_ARCHIVE as exc:
         return Inspection(sha256, size, None, None, f"unreadable archive: {exc}")
     if metadata is None:
         return Inspection(sha256, size, None, None, "no PKG-INFO in the sdist")

@@ -47,7 +47,7 @@ class Snapshot:
         metadata: dict[str, str] = {}
         for row in store.list(keys.project_prefix(project)):
             info = keys.classify(row.key)
-            if info.kind == "distribution" and info.project == project:
+            if info.kind == "distribution" and keys.is_filed(row.key):
                 dists.append((row, parse_distribution(posixpath.basename(row.key))))
             elif info.kind == "yank":
                 version = keys.version_of_yank(row.key)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import tarfile
 import zipfile
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,9 @@ from packaging.version import InvalidVersion, Version
 
 from pyshelf import keys
 from pyshelf.distributions import Distribution, NotADistribution, parse_distribution
-from pyshelf.facts import sdist_pkg_info, wheel_metadata
+from pyshelf.facts import UNREADABLE_ARCHIVE, sdist_pkg_info, wheel_metadata
 
 CHUNK = 1024 * 1024
-_UNREADABLE = (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, zlib.error)
 
 
 class InvalidDistribution(ValueError):
@@ -81,7 +79,7 @@ def check(path: Path) -> LocalDistribution:
         handle.seek(0)
         try:
             metadata = _metadata(dist, handle)
-        except _UNREADABLE as exc:
+        except UNREADABLE_ARCHIVE as exc:
             raise InvalidDistribution(f"unreadable {dist.kind}: {exc}") from None
     if metadata is not None:
         _check_metadata(dist, metadata)

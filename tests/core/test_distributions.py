@@ -50,6 +50,8 @@ def test_parses_distributions(filename: str, project: str, version: str, kind: s
         ("FOO-1.0.TAR.GZ", "not a wheel or sdist"),
         ("foo/foo-1.0.tar.gz", "not a bare filename"),
         ("", "not a bare filename"),
+        ("simple-1.0-py3-none-any.whl", "reserved"),
+        ("Simple-2.0.tar.gz", "reserved"),
     ],
 )
 def test_rejects_with_a_reason(filename: str, reason: str) -> None:

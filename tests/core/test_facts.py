@@ -61,6 +61,38 @@ def test_damaged_archives_keep_their_hash(filename: str, data: bytes, problem: s
     assert found.problem is not None and problem in found.problem
 
 
+def _damaged_wheel(damage: str) -> bytes:
+    """A wheel whose METADATA member is damaged in one specific way."""
+    buffer = io.BytesIO()
+    info = zipfile.ZipInfo("foo-1.0.dist-info/METADATA")
+    info.compress_type = zipfile.ZIP_DEFLATED if damage == "deflate" else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(info, metadata_text("foo", "1.0") * 20)
+    data = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        member = archive.getinfo("foo-1.0.dist-info/METADATA")
+        start = member.header_offset + 30 + len(member.filename)
+    if damage == "deflate":  # an invalid deflate block: zlib.error
+        data[start : start + 8] = b"\xff" * 8
+    central = data.rindex(b"PK\x01\x02")
+    if damage == "encrypted":  # the "encrypted" flag, in both headers: RuntimeError
+        data[member.header_offset + 6] |= 0x1
+        data[central + 8] |= 0x1
+    if damage == "method":  # compression method 99, in both headers: NotImplementedError
+        data[member.header_offset + 8] = 99
+        data[central + 10] = 99
+    return bytes(data)
+
+
+@pytest.mark.parametrize("damage", ["deflate", "encrypted", "method"])
+def test_any_unreadable_member_is_a_problem_not_a_crash(damage: str) -> None:
+    data = _damaged_wheel(damage)
+    found = _inspect("foo-1.0-py3-none-any.whl", data)
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+    assert found.metadata is None
+    assert found.problem is not None and "unreadable archive" in found.problem
+
+
 def test_wheel_with_two_dist_info_dirs_is_ambiguous() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -168,6 +168,17 @@ def test_misplaced_file_never_replaces_a_different_one(store: S3Store) -> None:
     )
 
 
+def test_a_copy_in_a_subfolder_is_never_listed(store: S3Store) -> None:
+    put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    put(store, "foo/sub/foo-1.0-py3-none-any.whl", wheel("foo", "1.0", ">=3.11"))
+    handle_event(created("foo/foo-1.0-py3-none-any.whl", "foo/sub/foo-1.0-py3-none-any.whl"), store)
+    files = page(store, "foo/index.json")["files"]
+    assert [(f["filename"], f["hashes"]["sha256"]) for f in files] == [
+        ("foo-1.0-py3-none-any.whl", sha256(FOO_WHEEL))
+    ]
+    assert "foo/sub/foo-1.0-py3-none-any.whl.metadata" not in keys_in(store)
+
+
 def test_misplaced_identical_file_is_just_removed(store: S3Store) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     put(store, "bar/foo-1.0-py3-none-any.whl", FOO_WHEEL)
