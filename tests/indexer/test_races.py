@@ -3,6 +3,7 @@ equals the bucket content (docs/race-freedom.md)."""
 
 from __future__ import annotations
 
+import io
 import random
 import threading
 import time
@@ -19,8 +20,9 @@ from packaging.utils import canonicalize_name
 
 from pyshelf import keys
 from pyshelf.batch import handle_event
-from pyshelf.distributions import parse_distribution
+from pyshelf.facts import wheel_metadata
 from pyshelf.indexer import regenerate_project
+from pyshelf.manifest import Manifest
 from pyshelf.s3store import S3Store
 
 ROUNDS = 12
@@ -94,19 +96,26 @@ def assert_index_matches_bucket(store: S3Store) -> None:
         assert files == state[project], project
         html = pypi_simple.ProjectPage.from_html(project, body(store, f"{project}/index.html"))
         assert {p.filename: p.digests["sha256"] for p in html.packages} == state[project]
-        wanted_metadata = {f"{project}/{name}.metadata" for name in files if name.endswith(".whl")}
-        present = {k for k in keys_in(store, f"{project}/") if k.endswith(".metadata")}
-        assert present == wanted_metadata
-        for key in present:
-            dist = body(store, key[: -len(".metadata")])
-            meta = body(store, key)
-            assert meta.startswith(b"Metadata-Version") and _name_version(key) in meta.decode()
-            assert dist  # the wheel the metadata came from still exists
+        assert_metadata_and_cache_exact(store, project, page(store, f"{project}/index.json"))
 
 
-def _name_version(metadata_key: str) -> str:
-    dist = parse_distribution(metadata_key.rsplit("/", 1)[1][: -len(".metadata")])
-    return f"Version: {dist.version}"
+def assert_metadata_and_cache_exact(store: S3Store, project: str, index: dict[str, Any]) -> None:
+    """Every `.metadata` is its wheel's METADATA byte for byte, with the hash the page gives, and
+    the facts cache agrees with the page."""
+    files = {f["filename"]: f for f in index["files"]}
+    wanted = {f"{project}/{name}.metadata" for name in files if name.endswith(".whl")}
+    present = {k for k in keys_in(store, f"{project}/") if k.endswith(".metadata")}
+    assert present == wanted
+    for key in present:
+        wheel_bytes = body(store, key[: -len(".metadata")])
+        expected = wheel_metadata(io.BytesIO(wheel_bytes))
+        assert body(store, key) == expected, key
+        entry = files[key.rsplit("/", 1)[1][: -len(".metadata")]]
+        assert entry["core-metadata"] == {"sha256": sha256(expected)}
+    cache = Manifest.loads(body(store, keys.manifest_key(canonicalize_name(project))))
+    assert {name: facts.sha256 for name, facts in cache.files.items()} == {
+        name: f["hashes"]["sha256"] for name, f in files.items()
+    }
 
 
 def random_change(rng: random.Random, store: S3Store, present: set[str]) -> dict[str, Any]:
@@ -194,11 +203,38 @@ def test_stale_writer_cannot_leave_a_stale_page(store: S3Store) -> None:
     assert files == ["alpha-1.0.tar.gz"]
 
 
+def test_stale_metadata_from_a_slow_writer_is_repaired(store: S3Store) -> None:
+    """A reads the old bytes of a wheel and stalls before writing its `.metadata`; the wheel is
+    overwritten (new Requires-Python) and B indexes the new bytes. A's old `.metadata` then lands
+    over B's. The facts cache records the ETag of the `.metadata` B wrote, so the mismatch shows in
+    the listing and the `.metadata` is rebuilt from the new wheel."""
+    alpha = canonicalize_name("alpha")
+    key = "alpha/alpha-1.0-py3-none-any.whl"
+    put(store, key, wheel("alpha", "1.0", ">=3.8"))
+
+    stalled, resume = threading.Event(), threading.Event()
+    a_store = StallBeforeFirstPut(store, stalled, resume)
+    a = threading.Thread(target=regenerate_project, args=(a_store, alpha))
+    a.start()
+    assert stalled.wait(5)
+    new = wheel("alpha", "1.0", ">=3.12")
+    put(store, key, new)
+    regenerate_project(store, alpha)  # B
+    resume.set()
+    a.join(10)
+    assert a_store.first_put_key == key + ".metadata"  # A's stale write was the .metadata
+    assert body(store, key + ".metadata") == wheel_metadata(io.BytesIO(new))
+    entry = page(store, "alpha/index.json")["files"][0]
+    assert entry["requires-python"] == ">=3.12"
+    assert_metadata_and_cache_exact(store, "alpha", page(store, "alpha/index.json"))
+
+
 class StallBeforeFirstPut(S3Store):
     def __init__(self, inner: S3Store, stalled: threading.Event, resume: threading.Event) -> None:
         super().__init__(inner.client, inner.bucket)
         self.stalled, self.resume = stalled, resume
         self.lists = self.puts_landed = 0
+        self.first_put_key = ""
 
     def list(self, prefix: str) -> Iterator[Any]:
         self.lists += 1
@@ -206,6 +242,7 @@ class StallBeforeFirstPut(S3Store):
 
     def put(self, key: str, data: bytes, **kwargs: Any) -> str:
         if not self.stalled.is_set():
+            self.first_put_key = key
             self.stalled.set()
             self.resume.wait(5)
         etag = super().put(key, data, **kwargs)
