@@ -48,6 +48,12 @@ def select(
     ]
 
 
+def emptied_versions(stored: list[Stored], deleted: list[Stored]) -> set[Version]:
+    """Versions that have no file left once `deleted` is gone from `stored`."""
+    left = {s.dist.version for s in stored if s not in deleted}
+    return {s.dist.version for s in deleted} - left
+
+
 def yank(store: Storage, project: NormalizedName, version: Version, reason: str) -> str:
     """Write the yank record of a release (replacing any reason it had); return its key."""
     key = keys.yank_key(project, str(version))

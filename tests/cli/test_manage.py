@@ -61,6 +61,20 @@ def test_delete_one_file(run: Run, s3: Any, released: list[str]) -> None:
     assert _keys(s3) == {f"demo/{released[0]}", f"demo/{released[2]}"}
 
 
+def test_deleting_a_whole_release_drops_its_yank_record(
+    run: Run, s3: Any, released: list[str]
+) -> None:
+    assert run("yank", "demo", "1.0", "--reason", "old").exit_code == 0
+    assert run("yank", "demo", "2.0").exit_code == 0
+    one_file = run("delete", "demo", "--file", released[0], "--yes")
+    assert "yank record" not in one_file.stdout  # 1.0 still has its sdist: still yanked
+    assert "demo/1.0.yank" in _keys(s3)
+    result = run("delete", "demo", "1.0", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "removed the yank record of demo 1.0" in result.stdout
+    assert _keys(s3) == {f"demo/{released[2]}", "demo/2.0.yank"}
+
+
 def test_delete_without_versioning_warns(run: Run, s3: Any, released: list[str]) -> None:
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
     result = run("delete", "demo", "2.0", "--yes")

@@ -151,3 +151,39 @@ def test_options_win_over_stack_outputs(stack_bucket: str, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert s3.list_objects_v2(Bucket="explicit-bucket")["KeyCount"] == 1
     assert s3.list_objects_v2(Bucket=stack_bucket)["KeyCount"] == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("upload", "--dry-run"),  # reads only: a HEAD of a key in a missing bucket is a bare 404
+        ("unyank", "demo", "1.0"),
+        ("list",),
+    ],
+)
+def test_unknown_bucket_for_read_only_commands(
+    s3: object, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    extra = [str(write_wheel(tmp_path, "demo", "1.0"))] if args[0] == "upload" else []
+    result = invoke(*args, "--bucket", "no-such-bucket-here", *extra)
+    _assert_one_line_error(result, 1, "bucket 'no-such-bucket-here' does not exist")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "text"),
+    [
+        ("--bucket", "bad bucket", "Parameter validation failed"),
+        ("--endpoint-url", "notaurl", "--endpoint-url: Invalid endpoint"),
+        ("--region", "bad!region", "--region: Provided region_name"),
+    ],
+)
+def test_malformed_target_options_are_usage_errors(
+    s3: object, option: str, value: str, text: str
+) -> None:
+    args = ["list", option, value]
+    if option != "--bucket":
+        args += ["--bucket", BUCKET]
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().splitlines()[-1].startswith(f"Error: {text}")

@@ -17,8 +17,10 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    InvalidRegionError,
     NoCredentialsError,
     NoRegionError,
+    ParamValidationError,
     PartialCredentialsError,
     ProfileNotFound,
     ReadTimeoutError,
@@ -102,6 +104,8 @@ def aws_errors(*, bucket: str | None = None, endpoint: str | None = None) -> Ite
         raise CliError(f"AWS profile {exc.kwargs.get('profile')!r} is not configured") from None
     except NoRegionError:
         raise CliError("no AWS region: pass --region (PYSHELF_REGION) or set AWS_REGION") from None
+    except (ParamValidationError, InvalidRegionError) as exc:  # e.g. --bucket 'bad name'
+        raise click.UsageError(" ".join(str(exc).split())) from None
     except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError) as exc:
         target = endpoint or str(exc.kwargs.get("endpoint_url", "the AWS endpoint"))
         raise CliError(f"cannot reach {target}: is it running and reachable?") from None

@@ -44,30 +44,33 @@ def delete(
 ) -> None:
     """Delete distributions of PROJECT (all, one VERSION, or one --file).
 
-    Shows what will go and asks first. Only distributions are deleted; the indexer then removes
-    their .metadata files and rewrites the pages. With bucket versioning (on in pyshelf stacks)
+    Shows what will go and asks first. Only distributions are deleted (and the yank record of a
+    release left with no file); the indexer then removes their .metadata files and rewrites the
+    pages. With bucket versioning (on in pyshelf stacks)
     a deleted file stays recoverable as a previous object version.
     """
     connection = connect(target)
     with connection.errors():
-        chosen = releases.select(
-            releases.stored_distributions(connection.store, project),
-            version=version,
-            filename=filename,
-        )
+        stored = releases.stored_distributions(connection.store, project)
+        chosen = releases.select(stored, version=version, filename=filename)
         if not chosen:
             raise CliError(
                 f"nothing to delete: no {_what(project, version, filename)} in the bucket"
             )
         click.echo(f"{len(chosen)} file(s) of {project} will be deleted:")
-        for stored in chosen:
-            click.echo(f"  {connection.url_of(stored.key)}  ({stored.size} bytes)")
+        for listed in chosen:
+            click.echo(f"  {connection.url_of(listed.key)}  ({listed.size} bytes)")
         click.echo(_recoverability(connection))
         if not yes:
             click.confirm("Delete them?", abort=True)
-        for stored in chosen:
-            connection.store.delete(stored.key)
-            click.echo(f"deleted: {connection.url_of(stored.key)}")
+        for gone in chosen:
+            connection.store.delete(gone.key)
+            click.echo(f"deleted: {connection.url_of(gone.key)}")
+        # A release with no file left loses its yank record too, so a later upload of that
+        # version is not born yanked.
+        for emptied in sorted(releases.emptied_versions(stored, chosen)):
+            if releases.unyank(connection.store, project, emptied):
+                click.echo(f"removed the yank record of {project} {emptied}")
 
 
 def _what(project: NormalizedName, version: Version | None, filename: str | None) -> str:

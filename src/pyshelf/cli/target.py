@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import boto3
 import click
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, InvalidRegionError
 
 from pyshelf.cli.errors import CliError, aws_errors
 from pyshelf.s3store import S3Store
@@ -147,5 +147,27 @@ def connect(options: TargetOptions) -> Connection:
     target = resolve(options, session)
     config = _CLIENT_CONFIG.merge(_PATH_STYLE) if target.endpoint_url else _CLIENT_CONFIG
     with aws_errors(endpoint=target.endpoint_url):
-        s3 = session.client("s3", endpoint_url=target.endpoint_url, config=config)
-    return Connection(target, s3, S3Store(s3, target.bucket))
+        try:
+            s3 = session.client("s3", endpoint_url=target.endpoint_url, config=config)
+        except InvalidRegionError as exc:
+            raise click.UsageError(f"--region: {exc}") from None
+        except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+            raise click.UsageError(f"--endpoint-url: {exc}") from None
+    connection = Connection(target, s3, S3Store(s3, target.bucket))
+    _check_bucket(connection)
+    return connection
+
+
+def _check_bucket(connection: Connection) -> None:
+    """One HEAD of the bucket, so a missing bucket is said as such (a HEAD of a key in a missing
+    bucket is a bare 404, which would read as "no such file")."""
+    with connection.errors():
+        try:
+            connection.s3.head_bucket(Bucket=connection.target.bucket)
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchBucket"):
+                bucket = connection.target.bucket
+                raise CliError(
+                    f"bucket {bucket!r} does not exist (check --bucket/--stack and --region)"
+                ) from None
+            raise
