@@ -28,8 +28,9 @@ var QVALUE = /^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/;
 function quality(params) {
     for (var i = 0; i < params.length; i++) {
         var eq = params[i].indexOf('=');
-        if (eq > 0 && params[i].slice(0, eq).trim() === 'q') {
-            var value = params[i].slice(eq + 1).trim();
+        var name = (eq < 0 ? params[i] : params[i].slice(0, eq)).trim();
+        if (name === 'q') {
+            var value = eq < 0 ? '' : params[i].slice(eq + 1).trim();
             return QVALUE.test(value) ? Number(value) : 0;
         }
     }
