@@ -8,7 +8,8 @@ import posixpath
 from packaging.utils import NormalizedName
 
 from pyshelf import keys
-from pyshelf.storage import NotFound, PreconditionFailed, Storage
+from pyshelf.facts import HashingWriter
+from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,24 @@ def _target_taken(store: Storage, key: str, target: str) -> bool:
     source = store.head(key)
     if source is None:
         raise NotFound(key)
-    if existing.etag == source.etag:
+    if _same_bytes(store, (key, source), (target, existing)):
         return False
     log.error("%s: not moved: %s already holds a different file", key, target)
     return True
+
+
+def _same_bytes(store: Storage, one: tuple[str, Head], other: tuple[str, Head]) -> bool:
+    """Equal ETags mean equal bytes; different ones may not (SSE-KMS, multipart copies), so
+    then compare the sha256 the uploader recorded or, lacking it, hash both objects."""
+    (key, head), (other_key, other_head) = one, other
+    if head.etag == other_head.etag:
+        return True
+    if head.sha256 and other_head.sha256:
+        return head.sha256 == other_head.sha256
+    return _sha256(store, key, head) == _sha256(store, other_key, other_head)
+
+
+def _sha256(store: Storage, key: str, head: Head) -> str:
+    digest = HashingWriter()
+    store.download(key, digest, if_match=head.etag)  # type: ignore[arg-type]
+    return digest.sha256

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -184,6 +185,34 @@ def test_misplaced_identical_file_is_just_removed(store: S3Store) -> None:
     put(store, "bar/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     handle_event(created("bar/foo-1.0-py3-none-any.whl"), store)
     assert keys_in(store, "bar/") == set()
+
+
+def test_misplaced_identical_file_with_another_etag_is_just_removed(store: S3Store) -> None:
+    """Same bytes, different ETags (a multipart upload's ETag is not its MD5): compared by hash."""
+    data = os.urandom(5 * 1024 * 1024) + b"tail"
+    client = store.client
+    upload = client.create_multipart_upload(Bucket=BUCKET, Key="foo/foo-1.0.tar.gz")
+    parts = []
+    for number, chunk in enumerate([data[: 5 * 1024 * 1024], data[5 * 1024 * 1024 :]], 1):
+        part = client.upload_part(
+            Bucket=BUCKET,
+            Key="foo/foo-1.0.tar.gz",
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=chunk,
+        )
+        parts.append({"ETag": part["ETag"], "PartNumber": number})
+    client.complete_multipart_upload(
+        Bucket=BUCKET,
+        Key="foo/foo-1.0.tar.gz",
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": parts},
+    )
+    put(store, "Foo/foo-1.0.tar.gz", data)
+    assert store.head("Foo/foo-1.0.tar.gz") != store.head("foo/foo-1.0.tar.gz")
+    handle_event(created("Foo/foo-1.0.tar.gz"), store)
+    assert keys_in(store, "Foo/") == set()
+    assert files_of(store, "foo")["foo-1.0.tar.gz"]["hashes"]["sha256"] == sha256(data)
 
 
 def test_yank_record_marks_the_release(store: S3Store) -> None:
