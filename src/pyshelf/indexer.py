@@ -65,11 +65,28 @@ def regenerate_root(store: Storage) -> bool:
 def reindex(
     store: Storage, projects: Iterable[NormalizedName] | None = None
 ) -> list[ProjectResult]:
-    """Rebuild the given projects (every folder holding a distribution when None), then the root."""
+    """Rebuild the given projects (every folder holding a distribution when None), then the root.
+
+    A project that keeps changing under every attempt does not stop the others or the root; they
+    are named at the end by `ReindexIncomplete`, which also carries the results of the rest."""
     chosen = sorted(set(projects)) if projects is not None else discover_projects(store)
-    results = [regenerate_project(store, project) for project in chosen]
+    results, failed = [], []
+    for project in chosen:
+        try:
+            results.append(regenerate_project(store, project))
+        except StillChanging:
+            failed.append(project)
     regenerate_root(store)
+    if failed:
+        raise ReindexIncomplete(results, failed)
     return results
+
+
+class ReindexIncomplete(StillChanging):
+    def __init__(self, results: list[ProjectResult], failed: list[NormalizedName]) -> None:
+        super().__init__(f"{', '.join(failed)}: still changing after {MAX_ATTEMPTS} attempts")
+        self.results = results
+        self.failed = failed
 
 
 def discover_projects(store: Storage) -> list[NormalizedName]:

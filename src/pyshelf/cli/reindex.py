@@ -36,12 +36,19 @@ def reindex(target: TargetOptions, projects: tuple[NormalizedName, ...], all_: b
     with connection.errors():
         try:
             results = indexer.reindex(connection.store, None if all_ else projects)
-        except indexer.StillChanging as exc:
+        except indexer.ReindexIncomplete as exc:
+            _report(exc.results)
+            raise CliError(f"{exc}; run reindex again for them") from None
+        except indexer.StillChanging as exc:  # the root itself
             raise CliError(f"{exc}; run reindex again") from None
+    _report(results)
+    click.echo(f"reindexed {len(results)} project(s) and the root")
+
+
+def _report(results: list[indexer.ProjectResult]) -> None:
     for result in results:
         if result.files == 0:
             state = "no files; removed from the index" if result.root_affected else "no files"
         else:
             state = f"{result.files} file(s), {'rewritten' if result.changed else 'unchanged'}"
         click.echo(f"{result.project}: {state}")
-    click.echo(f"reindexed {len(results)} project(s) and the root")

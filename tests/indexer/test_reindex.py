@@ -1,0 +1,54 @@
+"""`reindex`: rebuilds from the bucket alone, and one project that keeps changing does not stop
+the others or the root."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from distbuild import sdist, wheel
+from helpers import files_of, keys_in, put, root_names
+
+from pyshelf.indexer import MAX_ATTEMPTS, ReindexIncomplete, reindex
+from pyshelf.s3store import S3Store
+
+
+def test_reindex_builds_everything_from_the_bucket_alone(store: S3Store) -> None:
+    put(store, "foo/foo-1.0-py3-none-any.whl", wheel("foo", "1.0"))
+    put(store, "bar/bar-2.0.tar.gz", sdist("bar", "2.0"))
+    results = reindex(store)
+    assert sorted((r.project, r.files, r.changed) for r in results) == [
+        ("bar", 1, True),
+        ("foo", 1, True),
+    ]
+    assert root_names(store) == ["bar", "foo"]
+    assert set(files_of(store, "foo")) == {"foo-1.0-py3-none-any.whl"}
+    again = reindex(store)
+    assert not any(r.changed for r in again)  # idempotent: nothing rewritten
+
+
+class ChurningStore(S3Store):
+    """Every listing of `bad/` sees a freshly overwritten file: that project never settles."""
+
+    def __init__(self, inner: S3Store) -> None:
+        super().__init__(inner.client, inner.bucket)
+        self._counter = itertools.count()
+
+    def list(self, prefix: str) -> Iterator[Any]:
+        if prefix == "bad/":
+            put(self, "bad/bad-1.0.tar.gz", sdist("bad", f"1.0.{next(self._counter)}"))
+        return super().list(prefix)
+
+
+def test_a_project_that_never_settles_does_not_stop_the_others(store: S3Store) -> None:
+    put(store, "good/good-1.0.tar.gz", sdist("good", "1.0"))
+    churning = ChurningStore(store)
+    with pytest.raises(ReindexIncomplete) as caught:
+        reindex(churning, ["bad", "good"])  # type: ignore[list-item]
+    assert caught.value.failed == ["bad"]
+    assert [r.project for r in caught.value.results] == ["good"]
+    assert str(MAX_ATTEMPTS) in str(caught.value)
+    assert "good" in root_names(store)
+    assert "good/index.json" in keys_in(store)
