@@ -105,3 +105,12 @@ def test_sync_then_load_round_trips(s3: S3Client, fresh: str, tmp_path: Path) ->
         got = s3.get_object(Bucket=restored, Key=key)
         assert got["Body"].read() == body
         assert got["ContentType"] == restore_headers(key)[0]
+
+
+def test_a_key_that_is_also_a_folder_is_counted_as_not_storable(
+    s3: S3Client, fresh: str, tmp_path: Path
+) -> None:
+    s3.put_object(Bucket=fresh, Key="bar", Body=b"a file named like a folder")
+    s3.put_object(Bucket=fresh, Key="bar/bar-1.0.tar.gz", Body=b"sdist")
+    result = DataDir(tmp_path).sync(s3, fresh)
+    assert (result.written, result.skipped) == (1, 1)

@@ -111,7 +111,8 @@ class DataDir:
                 listed.add(key)
                 if self._etags.get(key) != item["ETag"] or not path.is_file():
                     self.mirror(s3, bucket, [key])
-                    written += 1
+                    stored = self._etags.get(key) == item["ETag"]  # False: see _write's log
+                    written, skipped = written + stored, skipped + (not stored)
         removed = 0
         for path in list(self.files()):
             key = key_of(self.root, path)
