@@ -153,35 +153,45 @@ class PackageCdn(Construct):
 
     def _pages(self) -> cloudfront.BehaviorOptions:
         """Default behaviour: index pages (and anything else the function lets through)."""
-        cache = cloudfront.CachePolicy(
+        cache = _cache_policy(
             self,
             "PagesCache",
             comment="pyshelf pages: honour the origin's short max-age",
             default_ttl=PAGE_DEFAULT_TTL,
-            min_ttl=Duration.seconds(0),
             max_ttl=PAGE_MAX_TTL,
-            enable_accept_encoding_gzip=True,
-            enable_accept_encoding_brotli=True,
         )
         headers = _security_headers(self, "PagesHeaders", csp=PAGE_CSP, custom={"Vary": "Accept"})
         return self._behavior(cache, headers, compress=True)
 
     def _files(self) -> dict[str, cloudfront.BehaviorOptions]:
-        cache = cloudfront.CachePolicy(
+        cache = _cache_policy(
             self,
             "FilesCache",
             comment="pyshelf files and .metadata: immutable",
             default_ttl=IMMUTABLE_TTL,
-            min_ttl=Duration.seconds(0),
             max_ttl=IMMUTABLE_TTL,
-            enable_accept_encoding_gzip=True,
-            enable_accept_encoding_brotli=True,
         )
         headers = _security_headers(self, "FilesHeaders", csp="default-src 'none'", custom={})
         return {
             f"*{suffix}": self._behavior(cache, headers, compress=suffix in COMPRESSED_SUFFIXES)
             for suffix in IMMUTABLE_SUFFIXES
         }
+
+
+def _cache_policy(
+    scope: Construct, construct_id: str, *, comment: str, default_ttl: Duration, max_ttl: Duration
+) -> cloudfront.CachePolicy:
+    """Honour the origin's Cache-Control between 0 and max_ttl; compressed variants cached."""
+    return cloudfront.CachePolicy(
+        scope,
+        construct_id,
+        comment=comment,
+        default_ttl=default_ttl,
+        min_ttl=Duration.seconds(0),
+        max_ttl=max_ttl,
+        enable_accept_encoding_gzip=True,
+        enable_accept_encoding_brotli=True,
+    )
 
 
 def _security_headers(
