@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +73,43 @@ def test_asset_hash_follows_the_pins(tmp_path: Path) -> None:
     before = asset_hash(sources)
     sources.requirements.write_text(sources.requirements.read_text() + "six==1.17.0\n")
     assert asset_hash(sources) != before
+
+
+BUNDLE_SMOKE = """
+import json, sys
+bundle = sys.argv[1]
+sys.path.insert(0, bundle)
+import boto3
+from moto import mock_aws
+import handler, pyshelf, jinja2, packaging
+for module in (handler, pyshelf, jinja2, packaging):
+    assert module.__file__.startswith(bundle), module.__file__
+sys.path.insert(0, sys.argv[2])
+from distbuild import wheel
+with mock_aws():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="pkgs")
+    s3.put_object(Bucket="pkgs", Key="foo/foo-1.0-py3-none-any.whl", Body=wheel("foo", "1.0"))
+    key = {"key": "foo/foo-1.0-py3-none-any.whl"}
+    event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+             "s3": {"bucket": {"name": "pkgs"}, "object": key}}]}
+    print(json.dumps(handler.handler(event, None)))
+    print(s3.get_object(Bucket="pkgs", Key="foo/index.json")["Body"].read().decode())
+"""
+
+
+def test_the_bundle_runs_on_its_own(dev: Synth) -> None:
+    """The bundled handler imports pyshelf and its dependencies from the bundle (not from the
+    checkout) and indexes a wheel: nothing the Lambda needs is missing from the asset."""
+    result = subprocess.run(
+        [sys.executable, "-c", BUNDLE_SMOKE, str(bundle_dir(dev)), str(REPO / "tests")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PACKAGES_BUCKET": "pkgs", "PYTHONDONTWRITEBYTECODE": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    response, page = result.stdout.splitlines()[:2]
+    assert json.loads(response) == {"batchItemFailures": []}
+    assert [f["filename"] for f in json.loads(page)["files"]] == ["foo-1.0-py3-none-any.whl"]
