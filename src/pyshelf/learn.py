@@ -24,6 +24,9 @@ from pyshelf.storage import NotFound, ObjectInfo, Storage
 
 log = logging.getLogger(__name__)
 SPOOL_IN_MEMORY = 32 * 1024 * 1024
+# Larger files are hashed as they stream past but not kept for inspection: the Lambda's /tmp
+# (4 GiB in the stack) must hold what is inspected. They are listed without metadata.
+MAX_INSPECTED_BYTES = 3 * 1024**3
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,11 @@ def learn(store: Storage, snapshot: Snapshot, manifest: Manifest) -> Learned:
 
 def read_facts(store: Storage, row: ObjectInfo, dist: Distribution) -> FileFacts:
     """Stream the file once: hash it, inspect it, and write its `.metadata` (wheels)."""
+    if row.size > MAX_INSPECTED_BYTES:
+        digest = HashingWriter()
+        store.download(row.key, digest, if_match=row.etag)  # type: ignore[arg-type]
+        log.warning("%s: indexed without metadata: larger than %d bytes", row.key, row.size)
+        return FileFacts(row.etag, digest.size, digest.sha256)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
         writer = HashingWriter(spool)
         store.download(row.key, writer, if_match=row.etag)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from conftest import BUCKET, created, load_fixture, removed, s3_notification, sq
 from distbuild import sdist, wheel
 from helpers import body, files_of, keys_in, page, put, root_names, sha256
 
-from pyshelf import batch
+from pyshelf import batch, learn
 from pyshelf.batch import BatchFailed, handle_event
 from pyshelf.s3store import S3Store
 
@@ -142,6 +142,19 @@ def test_corrupt_wheel_is_indexed_without_metadata(
     assert entry["core-metadata"] is False
     assert "foo/foo-1.0-py3-none-any.whl.metadata" not in keys_in(store)
     assert "unreadable archive" in caplog.text
+
+
+def test_a_file_too_large_to_inspect_is_hashed_and_listed_without_metadata(
+    store: S3Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(learn, "MAX_INSPECTED_BYTES", len(FOO_WHEEL) - 1)
+    put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    assert handle_event(created("foo/foo-1.0-py3-none-any.whl"), store) == {"batchItemFailures": []}
+    entry = files_of(store, "foo")["foo-1.0-py3-none-any.whl"]
+    assert entry["hashes"]["sha256"] == sha256(FOO_WHEEL)
+    assert entry["size"] == len(FOO_WHEEL)
+    assert entry["core-metadata"] is False
+    assert "foo/foo-1.0-py3-none-any.whl.metadata" not in keys_in(store)
 
 
 def test_overwritten_file_is_read_again(store: S3Store) -> None:
