@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -14,7 +15,12 @@ from pyshelf.s3store import S3Store
 logs.configure()
 
 
+@functools.cache
+def _store(bucket: str) -> S3Store:
+    """One S3 client per warm container (built on first use, not at import)."""
+    return S3Store(boto3.client("s3"), bucket)
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """SQS batch (or plain S3 notification) in, SQS partial batch response out."""
-    bucket = os.environ["PACKAGES_BUCKET"]
-    return handle_event(event, S3Store(boto3.client("s3"), bucket))
+    return handle_event(event, _store(os.environ["PACKAGES_BUCKET"]))

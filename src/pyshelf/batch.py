@@ -13,7 +13,7 @@ from typing import Any
 from packaging.utils import NormalizedName
 
 from pyshelf import keys
-from pyshelf.events import Message, ObjectEvent, messages_of
+from pyshelf.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_of
 from pyshelf.indexer import regenerate_project, regenerate_root
 from pyshelf.refile import refile
 from pyshelf.storage import Storage
@@ -51,7 +51,7 @@ def handle_event(event: Mapping[str, Any], store: Storage) -> dict[str, Any]:
     if root_needed:
         _regenerate_root(store, plan)
     failures = sorted(plan.failed)
-    if failures and messages[0].message_id == "s3-event":
+    if failures and messages[0].message_id == PLAIN_S3_EVENT:
         raise BatchFailed("some records failed; see the log")
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
 
@@ -87,10 +87,13 @@ def _project_of(store: Storage, event: ObjectEvent) -> NormalizedName | None:
         log.warning("%s: ignored: event from bucket %s", event.key, event.bucket)
         return None
     info = keys.classify(event.key)
-    if info.kind == "distribution" and info.project:
-        if not event.removed and not keys.is_filed(event.key):
-            refile(store, event.key, info.project)
-        return info.project
+    if info.dist and event.removed and not info.filed:
+        log.info("%s: ignored: a misplaced file went (it was never listed)", event.key)
+        return None
+    if info.dist:
+        if not info.filed:
+            refile(store, event.key, info.dist.project)
+        return info.dist.project
     if info.kind == "yank":
         return info.project
     log.info("%s: ignored: %s", event.key, info.reason or f"{info.kind} object")

@@ -79,8 +79,3 @@ def _parse(filename: str) -> Distribution:
 def normalize_project(name: str) -> NormalizedName:
     """The PEP 503 normalized form of a project name."""
     return canonicalize_name(name, validate=True)
-
-
-def normalize_version(version: str) -> str:
-    """The canonical text of a PEP 440 version, as used in yank record keys."""
-    return str(Version(version))

@@ -21,6 +21,10 @@ class ObjectEvent:
         return self.name.startswith("ObjectRemoved")
 
 
+# The message id of a plain (non-SQS) S3 event: it is retried as a whole.
+PLAIN_S3_EVENT = "s3-event"
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One unit of retry: an SQS message, or the whole plain S3 event."""
@@ -35,7 +39,7 @@ def messages_of(event: Mapping[str, Any]) -> list[Message]:
     records = event.get("Records") or []
     if records and all(r.get("eventSource") == "aws:sqs" for r in records):
         return [_sqs_message(record) for record in records]
-    return [Message("s3-event", 1, parse_notification(event))]
+    return [Message(PLAIN_S3_EVENT, 1, parse_notification(event))]
 
 
 def parse_notification(document: Mapping[str, Any]) -> tuple[ObjectEvent, ...]:

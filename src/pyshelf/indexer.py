@@ -2,8 +2,9 @@
 
 Each regeneration reads the current derived objects (HEAD pages, GET facts cache), lists the
 project's folder, learns facts only for files it has not seen, renders, writes only what changed
-(conditionally: If-Match on what it read, If-None-Match when absent), then lists again. If the
-inputs changed in between, or a conditional write lost a race, it starts over.
+(conditionally: If-Match on what it read, If-None-Match when absent) and, if it wrote anything,
+lists again. If the inputs changed in between, or a conditional write lost a race, it starts
+over.
 """
 
 from __future__ import annotations

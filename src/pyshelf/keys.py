@@ -9,7 +9,12 @@ from typing import Literal
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pyshelf.distributions import DISTRIBUTION_SUFFIXES, NotADistribution, parse_distribution
+from pyshelf.distributions import (
+    DISTRIBUTION_SUFFIXES,
+    Distribution,
+    NotADistribution,
+    parse_distribution,
+)
 
 PRIVATE_PREFIX = "_pyshelf/"
 MANIFEST_PREFIX = PRIVATE_PREFIX + "projects/"
@@ -41,6 +46,9 @@ class KeyInfo:
     kind: KeyKind
     project: NormalizedName | None = None
     reason: str = ""
+    dist: Distribution | None = None  # distributions: the parsed filename
+    filed: bool = False  # distributions: directly in their project's folder
+    version: Version | None = None  # yank records: the yanked release
 
 
 def distribution_content_type(filename: str) -> str:
@@ -78,8 +86,9 @@ def project_of_manifest(key: str) -> NormalizedName | None:
     return _as_normalized(name)
 
 
-def yank_key(project: NormalizedName, version: str) -> str:
-    return f"{project}/{Version(version)}{YANK_SUFFIX}"
+def yank_key(project: NormalizedName, version: Version | str) -> str:
+    """The yank record of a release, named by its canonical version."""
+    return f"{project}/{Version(str(version))}{YANK_SUFFIX}"
 
 
 def version_of_yank(key: str) -> Version | None:
@@ -109,19 +118,19 @@ def classify(key: str) -> KeyInfo:
         dist = parse_distribution(base)
     except NotADistribution as exc:
         return KeyInfo("other", reason=str(exc))
-    return KeyInfo("distribution", dist.project)
+    return KeyInfo("distribution", dist.project, dist=dist, filed=folder == dist.project)
 
 
 def _classify_yank(key: str, folder_project: NormalizedName | None) -> KeyInfo:
-    if folder_project and version_of_yank(key):
-        return KeyInfo("yank", folder_project)
+    version = version_of_yank(key)
+    if folder_project and version:
+        return KeyInfo("yank", folder_project, version=version)
     return KeyInfo("other", reason=f"{key}: yank records live at <project>/<version>.yank")
 
 
 def is_filed(key: str) -> bool:
     """True when a distribution key sits in its project's folder under its own filename."""
-    folder, base = posixpath.split(key)
-    return folder == parse_distribution(base).project
+    return classify(key).filed
 
 
 def _as_normalized(folder: str) -> NormalizedName | None:

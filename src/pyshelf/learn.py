@@ -8,15 +8,14 @@ ETag and size still match and reads (streams) only new or overwritten files, wri
 from __future__ import annotations
 
 import logging
-import posixpath
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from pyshelf import keys
-from pyshelf.distributions import Distribution, parse_distribution
+from pyshelf.distributions import Distribution
 from pyshelf.facts import HashingWriter, inspect, sha256_of
 from pyshelf.manifest import Manifest, YankFacts
 from pyshelf.model import FileFacts, Listed
@@ -50,12 +49,10 @@ class Snapshot:
         metadata: dict[str, str] = {}
         for row in store.list(keys.project_prefix(project)):
             info = keys.classify(row.key)
-            if info.kind == "distribution" and keys.is_filed(row.key):
-                dists.append((row, parse_distribution(posixpath.basename(row.key))))
-            elif info.kind == "yank":
-                version = keys.version_of_yank(row.key)
-                if version is not None:
-                    yanks.append((row, version))
+            if info.dist and info.filed:
+                dists.append((row, info.dist))
+            elif info.version:
+                yanks.append((row, info.version))
             elif info.kind == "metadata":
                 metadata[row.key] = row.etag
         return cls(tuple(dists), tuple(yanks), metadata)
@@ -112,14 +109,7 @@ def read_facts(store: Storage, row: ObjectInfo, dist: Distribution) -> FileFacts
         content_type=keys.METADATA_TYPE,
         cache_control=keys.IMMUTABLE_CACHE_CONTROL,
     )
-    return FileFacts(
-        facts.etag,
-        facts.size,
-        facts.sha256,
-        facts.requires_python,
-        metadata_sha256=sha256_of(found.metadata),
-        metadata_etag=etag,
-    )
+    return replace(facts, metadata_sha256=sha256_of(found.metadata), metadata_etag=etag)
 
 
 def read_yank(store: Storage, row: ObjectInfo) -> YankFacts:

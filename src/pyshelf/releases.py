@@ -4,14 +4,13 @@ every change and regenerates the project's pages."""
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from pyshelf import keys
-from pyshelf.distributions import Distribution, parse_distribution
+from pyshelf.distributions import Distribution
 from pyshelf.storage import Storage
 
 YANK_TYPE = "text/plain; charset=utf-8"
@@ -30,9 +29,8 @@ def stored_distributions(store: Storage, project: NormalizedName) -> list[Stored
     found = []
     for row in store.list(keys.project_prefix(project)):
         info = keys.classify(row.key)
-        if info.kind == "distribution" and keys.is_filed(row.key):
-            dist = parse_distribution(posixpath.basename(row.key))
-            found.append(Stored(row.key, dist, row.size))
+        if info.dist and info.filed:
+            found.append(Stored(row.key, info.dist, row.size))
     return sorted(found, key=lambda s: (s.dist.version, s.dist.filename))
 
 

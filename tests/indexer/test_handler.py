@@ -35,6 +35,7 @@ def test_must_show_scenario(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> 
     for key, data in uploads.items():
         put(store, key, data)
     monkeypatch.setenv("PACKAGES_BUCKET", BUCKET)
+    lambda_handler._store.cache_clear()  # a client of this test's mocked S3
     event = sqs_event(*(created(key) for key in uploads))
     assert lambda_handler.handler(event, None) == {"batchItemFailures": []}
 
@@ -191,6 +192,14 @@ def test_a_copy_in_a_subfolder_is_never_listed(store: S3Store) -> None:
         ("foo-1.0-py3-none-any.whl", sha256(FOO_WHEEL))
     ]
     assert "foo/sub/foo-1.0-py3-none-any.whl.metadata" not in keys_in(store)
+
+
+def test_removal_of_a_misplaced_file_costs_nothing(store: S3Store) -> None:
+    """Refiling deletes the misplaced key; the event of that delete must not regenerate."""
+    calls: list[str] = []
+    store.client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    handle_event(removed("Foo_Bar-2.0+local-py3-none-any.whl"), store)
+    assert calls == []
 
 
 def test_misplaced_identical_file_is_just_removed(store: S3Store) -> None:
