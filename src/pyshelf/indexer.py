@@ -110,10 +110,7 @@ def _project_attempt(store: Storage, result: ProjectResult) -> None:
     cached = store.get(keys.manifest_key(project))
     manifest = Manifest.loads(cached.body) if cached else Manifest()
     cache_page = Page(
-        keys.manifest_key(project),
-        Head(cached.etag, sha256_of(cached.body)) if cached else None,
-        content_type=keys.MANIFEST_TYPE,
-        cache_control="no-store",
+        keys.manifest_key(project), Head(cached.etag, sha256_of(cached.body)) if cached else None
     )
     pages = [Page(html_key, store.head(html_key)), Page(json_key, store.head(json_key))]
     snapshot = Snapshot.take(store, project)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import posixpath
 from dataclasses import dataclass
 from typing import Literal
@@ -30,10 +31,12 @@ HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 METADATA_TYPE = "text/plain; charset=utf-8"
 MANIFEST_TYPE = "application/json"
+YANK_TYPE = "text/plain; charset=utf-8"
 ZIP_DISTRIBUTION_TYPE = "application/zip"  # .whl, .zip
 DISTRIBUTION_TYPE = "application/octet-stream"  # tarballs: never Content-Encoding: gzip
 PAGE_CACHE_CONTROL = "public, max-age=10"
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+PRIVATE_CACHE_CONTROL = "no-store"  # facts caches and yank records change in place
 
 KeyKind = Literal["distribution", "yank", "metadata", "page", "manifest", "other"]
 
@@ -55,6 +58,22 @@ def distribution_content_type(filename: str) -> str:
     """The Content-Type a distribution object is stored with (docs/layout.md)."""
     zipped = filename.lower().endswith((".whl", ".zip"))
     return ZIP_DISTRIBUTION_TYPE if zipped else DISTRIBUTION_TYPE
+
+
+def headers_of(key: str) -> tuple[str, str | None]:
+    """(Content-Type, Cache-Control or None) an object is stored with: docs/layout.md's table."""
+    info = classify(key)
+    if info.kind == "page":
+        return (JSON_TYPE if key.endswith(ROOT_JSON) else HTML_TYPE), PAGE_CACHE_CONTROL
+    if info.kind == "metadata":
+        return METADATA_TYPE, IMMUTABLE_CACHE_CONTROL
+    if info.kind == "manifest":
+        return MANIFEST_TYPE, PRIVATE_CACHE_CONTROL
+    if info.kind == "distribution":
+        return distribution_content_type(key), IMMUTABLE_CACHE_CONTROL
+    if info.kind == "yank":
+        return YANK_TYPE, PRIVATE_CACHE_CONTROL
+    return mimetypes.guess_type(key)[0] or DISTRIBUTION_TYPE, None
 
 
 def project_prefix(project: NormalizedName) -> str:

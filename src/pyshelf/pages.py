@@ -19,12 +19,10 @@ class Page:
     key: str
     current: Head | None
     body: bytes | None = None
-    content_type: str = ""
-    cache_control: str = keys.PAGE_CACHE_CONTROL
 
-    def __post_init__(self) -> None:
-        if not self.content_type:
-            self.content_type = keys.HTML_TYPE if self.key.endswith(".html") else keys.JSON_TYPE
+    @property
+    def headers(self) -> tuple[str, str | None]:
+        return keys.headers_of(self.key)
 
 
 def write_pages(store: Storage, pages: Iterable[Page]) -> bool:
@@ -44,11 +42,12 @@ def write_page(store: Storage, page: Page) -> bool:
     digest = sha256_of(page.body)
     if page.current is not None and page.current.sha256 == digest:
         return False
+    content_type, cache_control = page.headers
     store.put(
         page.key,
         page.body,
-        content_type=page.content_type,
-        cache_control=page.cache_control,
+        content_type=content_type,
+        cache_control=cache_control,
         metadata={SHA256_META: digest},
         if_match=page.current.etag if page.current else None,
         if_none_match=page.current is None,

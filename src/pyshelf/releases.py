@@ -13,8 +13,6 @@ from pyshelf import keys
 from pyshelf.distributions import Distribution
 from pyshelf.storage import Storage
 
-YANK_TYPE = "text/plain; charset=utf-8"
-
 
 @dataclass(frozen=True, slots=True)
 class Stored:
@@ -55,7 +53,8 @@ def emptied_versions(stored: list[Stored], deleted: list[Stored]) -> set[Version
 def yank(store: Storage, project: NormalizedName, version: Version, reason: str) -> str:
     """Write the yank record of a release (replacing any reason it had); return its key."""
     key = keys.yank_key(project, str(version))
-    store.put(key, reason.encode("utf-8"), content_type=YANK_TYPE, cache_control="no-store")
+    content_type, cache_control = keys.headers_of(key)
+    store.put(key, reason.encode("utf-8"), content_type=content_type, cache_control=cache_control)
     return key
 
 

@@ -17,8 +17,14 @@ _MISSING = {"NoSuchKey", "404", "NotFound"}
 COPY_LIMIT = 5 * 1024**3
 
 
-def _code(exc: ClientError) -> str:
+def error_code(exc: ClientError) -> str:
+    """S3's error code (for HEAD requests, which have no body, the HTTP status as text)."""
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def is_missing(exc: ClientError) -> bool:
+    """True for S3's "no such key" answers (404, NoSuchKey, NotFound)."""
+    return error_code(exc) in _MISSING
 
 
 class S3Store:
@@ -36,7 +42,7 @@ class S3Store:
         try:
             response = self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _code(exc) in _MISSING:
+            if is_missing(exc):
                 return None
             raise
         return Head(response["ETag"], response.get("Metadata", {}).get(SHA256_META))
@@ -45,7 +51,7 @@ class S3Store:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _code(exc) in _MISSING:
+            if is_missing(exc):
                 return None
             raise
         return Blob(response["Body"].read(), response["ETag"])
@@ -54,7 +60,7 @@ class S3Store:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=if_match)
         except ClientError as exc:
-            _raise_expected(exc, key)
+            raise_expected(exc, key)
             raise
         for chunk in response["Body"].iter_chunks(1024 * 1024):
             into.write(chunk)
@@ -80,7 +86,7 @@ class S3Store:
         try:
             response = self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra)
         except ClientError as exc:
-            _raise_expected(exc, key)
+            raise_expected(exc, key)
             raise
         return response["ETag"]
 
@@ -99,7 +105,7 @@ class S3Store:
                 **extra,
             )
         except ClientError as exc:
-            _raise_expected(exc, source)
+            raise_expected(exc, source)
             raise
         return response["CopyObjectResult"]["ETag"]
 
@@ -107,13 +113,9 @@ class S3Store:
         self.client.delete_object(Bucket=self.bucket, Key=key)
 
 
-def is_precondition_failure(exc: ClientError) -> bool:
-    """True for S3's answers to a conditional request that did not hold (412, 409)."""
-    return _code(exc) in _PRECONDITION
-
-
-def _raise_expected(exc: ClientError, key: str) -> None:
-    code = _code(exc)
+def raise_expected(exc: ClientError, key: str) -> None:
+    """Raise PreconditionFailed or NotFound for those answers; return for any other error."""
+    code = error_code(exc)
     if code in _PRECONDITION:
         raise PreconditionFailed(key) from exc
     if code in _MISSING:

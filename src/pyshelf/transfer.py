@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from pyshelf import keys
 from pyshelf.facts import HashingWriter
 from pyshelf.published import BucketIndex, IndexUnreadable
-from pyshelf.s3store import S3Store, is_precondition_failure
+from pyshelf.s3store import S3Store, raise_expected
 from pyshelf.storage import SHA256_META, Head, NotFound, PreconditionFailed
 from pyshelf.validate import LocalDistribution
 
@@ -142,8 +142,8 @@ class Uploader:
             )
         except BaseException as exc:
             client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-            if isinstance(exc, ClientError) and is_precondition_failure(exc):
-                raise PreconditionFailed(key) from exc
+            if isinstance(exc, ClientError):  # the target changed or went: plan again
+                raise_expected(exc, key)
             raise
 
     def _parts(

@@ -26,6 +26,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from pyshelf.s3store import error_code
 from pyshelf.storage import StorageError
 
 
@@ -77,10 +78,10 @@ _BAD_CREDENTIALS = {
 def describe_client_error(exc: ClientError, bucket: str | None) -> str:
     """A one-line explanation of an AWS error response."""
     error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
+    code = error_code(exc)
     operation = exc.operation_name
     where = f"bucket {bucket!r}" if bucket else "the target"
-    if code == "NoSuchBucket":
+    if code == "NoSuchBucket" or (operation == "HeadBucket" and code == "404"):
         return f"bucket {bucket!r} does not exist (check --bucket/--stack and --region)"
     if code in _DENIED:
         return f"access denied to {where} ({operation}): check the IAM permissions of this identity"

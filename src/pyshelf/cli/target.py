@@ -162,12 +162,4 @@ def _check_bucket(connection: Connection) -> None:
     """One HEAD of the bucket, so a missing bucket is said as such (a HEAD of a key in a missing
     bucket is a bare 404, which would read as "no such file")."""
     with connection.errors():
-        try:
-            connection.s3.head_bucket(Bucket=connection.target.bucket)
-        except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchBucket"):
-                bucket = connection.target.bucket
-                raise CliError(
-                    f"bucket {bucket!r} does not exist (check --bucket/--stack and --region)"
-                ) from None
-            raise
+        connection.s3.head_bucket(Bucket=connection.target.bucket)

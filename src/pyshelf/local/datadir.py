@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from pyshelf.local.objectkinds import restore_headers
+from pyshelf import keys
+from pyshelf.s3store import is_missing
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -93,7 +94,7 @@ class DataDir:
             try:
                 self._write(s3, bucket, key, path)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                if not is_missing(exc):
                     raise
                 self._remove(key, path)
 
@@ -155,7 +156,7 @@ class DataDir:
 
 
 def _put(s3: S3Client, bucket: str, key: str, path: Path) -> str:
-    content_type, cache_control = restore_headers(key)
+    content_type, cache_control = keys.headers_of(key)
     extra: dict[str, Any] = {"CacheControl": cache_control} if cache_control else {}
     with path.open("rb") as body:
         response = s3.put_object(

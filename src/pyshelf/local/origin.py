@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from pyshelf.keys import IMMUTABLE_CACHE_CONTROL, PAGE_CACHE_CONTROL, PAGE_NAMES
+from pyshelf.s3store import error_code, is_missing
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -99,9 +100,9 @@ def _is_page(key: str) -> bool:
 
 
 def _origin_error(exc: ClientError) -> OriginError:
-    code = str(exc.response.get("Error", {}).get("Code", ""))
+    code = error_code(exc)
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in ("NoSuchKey", "NotFound") or status == 404:
+    if is_missing(exc) or status == 404:
         return OriginError(404, code or "NotFound")
     if status in (304, 412, 416):
         return OriginError(status, code)
