@@ -87,11 +87,17 @@ def learn(store: Storage, snapshot: Snapshot, manifest: Manifest) -> Learned:
     return learned
 
 
+def hash_object(store: Storage, key: str, etag: str) -> HashingWriter:
+    """Stream a stored object through sha256 without keeping it (`.sha256`, `.size`)."""
+    digest = HashingWriter()
+    store.download(key, digest, if_match=etag)  # type: ignore[arg-type]
+    return digest
+
+
 def read_facts(store: Storage, row: ObjectInfo, dist: Distribution) -> FileFacts:
     """Stream the file once: hash it, inspect it, and write its `.metadata` (wheels)."""
     if row.size > MAX_INSPECTED_BYTES:
-        digest = HashingWriter()
-        store.download(row.key, digest, if_match=row.etag)  # type: ignore[arg-type]
+        digest = hash_object(store, row.key, row.etag)
         log.warning("%s: indexed without metadata: larger than %d bytes", row.key, row.size)
         return FileFacts(row.etag, digest.size, digest.sha256)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:

@@ -8,7 +8,7 @@ import posixpath
 from packaging.utils import NormalizedName
 
 from pyshelf import keys
-from pyshelf.facts import HashingWriter
+from pyshelf.learn import hash_object
 from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,7 @@ def _same_bytes(store: Storage, one: tuple[str, Head], other: tuple[str, Head]) 
         return True
     if head.sha256 and other_head.sha256:
         return head.sha256 == other_head.sha256
-    return _sha256(store, key, head) == _sha256(store, other_key, other_head)
-
-
-def _sha256(store: Storage, key: str, head: Head) -> str:
-    digest = HashingWriter()
-    store.download(key, digest, if_match=head.etag)  # type: ignore[arg-type]
-    return digest.sha256
+    return (
+        hash_object(store, key, head.etag).sha256
+        == hash_object(store, other_key, other_head.etag).sha256
+    )

@@ -1,6 +1,8 @@
-"""The distributions and yank records of a project in the bucket: select what to delete, write
-and remove yank records (`<project>/<version>.yank`, body = the reason). The indexer hears of
-every change and regenerates the project's pages."""
+"""The distributions and yank records of a project in the bucket, from one listing
+(`pyshelf.learn.Snapshot`): select what to delete, write and remove yank records
+(`<project>/<version>.yank`, body = the reason). Versions compare as PEP 440 versions, as the
+indexer does (`1.0` and `1.0.0` are one release). The indexer hears of every change and
+regenerates the project's pages."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from packaging.version import Version
 
 from pyshelf import keys
 from pyshelf.distributions import Distribution
+from pyshelf.learn import Snapshot
 from pyshelf.storage import Storage
 
 
@@ -23,12 +26,8 @@ class Stored:
     size: int
 
 
-def stored_distributions(store: Storage, project: NormalizedName) -> list[Stored]:
-    found = []
-    for row in store.list(keys.project_prefix(project)):
-        info = keys.classify(row.key)
-        if info.dist and info.filed:
-            found.append(Stored(row.key, info.dist, row.size))
+def stored_distributions(snapshot: Snapshot) -> list[Stored]:
+    found = [Stored(row.key, dist, row.size) for row, dist in snapshot.dists]
     return sorted(found, key=lambda s: (s.dist.version, s.dist.filename))
 
 
@@ -50,23 +49,26 @@ def emptied_versions(stored: list[Stored], deleted: list[Stored]) -> set[Version
     return {s.dist.version for s in deleted} - left
 
 
-def yank(store: Storage, project: NormalizedName, version: Version, reason: str) -> str:
+def yank_records(snapshot: Snapshot, version: Version) -> list[str]:
+    """Keys of the yank records of a release, however its version was spelt."""
+    return sorted(row.key for row, yanked in snapshot.yanks if yanked == version)
+
+
+def yank(
+    store: Storage, snapshot: Snapshot, project: NormalizedName, version: Version, reason: str
+) -> str:
     """Write the yank record of a release (replacing any reason it had); return its key."""
-    key = keys.yank_key(project, str(version))
+    key, *others = yank_records(snapshot, version) or [keys.yank_key(project, version)]
     content_type, cache_control = keys.headers_of(key)
     store.put(key, reason.encode("utf-8"), content_type=content_type, cache_control=cache_control)
+    for other in others:  # one release, one record
+        store.delete(other)
     return key
 
 
-def unyank(store: Storage, project: NormalizedName, version: Version) -> bool:
-    """Remove the yank record of a release; False if it was not yanked."""
-    key = keys.yank_key(project, str(version))
-    if store.head(key) is None:
-        return False
-    store.delete(key)
-    return True
-
-
-def yank_reason(store: Storage, project: NormalizedName, version: Version) -> str | None:
-    blob = store.get(keys.yank_key(project, str(version)))
-    return None if blob is None else blob.body.decode("utf-8", errors="replace")
+def unyank(store: Storage, snapshot: Snapshot, version: Version) -> bool:
+    """Remove the yank records of a release; False if it was not yanked."""
+    found = yank_records(snapshot, version)
+    for key in found:
+        store.delete(key)
+    return bool(found)

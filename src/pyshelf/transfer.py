@@ -15,9 +15,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+from packaging.utils import NormalizedName
 
 from pyshelf import keys
-from pyshelf.facts import HashingWriter
+from pyshelf.learn import hash_object
 from pyshelf.published import BucketIndex, IndexUnreadable
 from pyshelf.s3store import S3Store, raise_expected
 from pyshelf.storage import SHA256_META, Head, NotFound, PreconditionFailed
@@ -60,6 +61,7 @@ class Uploader:
         self.part_size = part_size
         self.multipart_threshold = multipart_threshold
         self._pages = BucketIndex(store)
+        self._hashes: dict[NormalizedName, dict[str, str | None]] = {}
 
     def plan(self, files: Iterable[LocalDistribution], *, overwrite: bool) -> list[Planned]:
         return [self.plan_one(local, overwrite=overwrite) for local in files]
@@ -79,16 +81,20 @@ class Uploader:
         else (uploaded by other means and not indexed yet) by reading it."""
         if head.sha256:
             return head.sha256
-        try:
-            page = self._pages.project(local.project)
-        except IndexUnreadable:
-            page = None
-        published = page.hashes().get(local.filename) if page else None
+        published = self._published(local.project).get(local.filename)
         if published:
             return published
-        digest = HashingWriter()
-        self.store.download(local.key, digest, if_match=head.etag)  # type: ignore[arg-type]
-        return digest.sha256
+        return hash_object(self.store, local.key, head.etag).sha256
+
+    def _published(self, project: NormalizedName) -> dict[str, str | None]:
+        """The hashes on a project's published page, read once per upload run."""
+        if project not in self._hashes:
+            try:
+                page = self._pages.project(project)
+            except IndexUnreadable:
+                page = None
+            self._hashes[project] = page.hashes() if page else {}
+        return self._hashes[project]
 
     def send(self, planned: Planned, advance: Advance) -> Planned:
         """Carry out an UPLOAD or OVERWRITE. If the object changed in between (another upload

@@ -3,7 +3,7 @@ is readable, and the metadata inside names the same project and version as the f
 
 from __future__ import annotations
 
-import hashlib
+import shutil
 import tarfile
 import zipfile
 from collections.abc import Iterable
@@ -17,7 +17,7 @@ from packaging.version import InvalidVersion, Version
 
 from pyshelf import keys
 from pyshelf.distributions import Distribution, NotADistribution, parse_distribution
-from pyshelf.facts import UNREADABLE_ARCHIVE, sdist_pkg_info, wheel_metadata
+from pyshelf.facts import UNREADABLE_ARCHIVE, HashingWriter, sdist_pkg_info, wheel_metadata
 
 CHUNK = 1024 * 1024
 
@@ -87,12 +87,9 @@ def check(path: Path) -> LocalDistribution:
 
 
 def _hash(handle: IO[bytes]) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := handle.read(CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
+    digest = HashingWriter()
+    shutil.copyfileobj(handle, digest, CHUNK)
+    return digest.sha256, digest.size
 
 
 def _metadata(dist: Distribution, handle: IO[bytes]) -> bytes | None:

@@ -128,6 +128,20 @@ def test_unyank_removes_the_record(run: Run, s3: Any, shelf: S3Store, released: 
     assert "was not yanked; nothing to do" in again.stdout
 
 
+def test_yank_and_unyank_treat_equal_versions_as_one_release(
+    run: Run, s3: Any, released: list[str]
+) -> None:
+    """1.0 and 1.0.0 are one release to pip and to the indexer: one record, found either way."""
+    assert run("yank", "demo", "1.0", "--reason", "first").exit_code == 0
+    assert run("yank", "demo", "1.0.0", "--reason", "second").exit_code == 0
+    records = {k for k in _keys(s3) if k.endswith(".yank")}
+    assert records == {"demo/1.0.yank"}
+    assert s3.get_object(Bucket=BUCKET, Key="demo/1.0.yank")["Body"].read() == b"second"
+    result = run("unyank", "demo", "1.0.0")
+    assert result.stdout.strip() == "unyanked: demo 1.0.0"
+    assert not {k for k in _keys(s3) if k.endswith(".yank")}
+
+
 def test_yank_of_an_unknown_release_is_an_error(run: Run, s3: Any, released: list[str]) -> None:
     result = run("yank", "demo", "3.0")
     assert result.exit_code == 1

@@ -109,6 +109,11 @@ def test_dry_run_still_reports_conflicts(run: Run, s3: Any, tmp_path: Path) -> N
     assert run("upload", str(whl)).exit_code == 0
     whl.write_bytes(wheel("demo", "1.0", module="changed"))
     assert run("upload", "--dry-run", str(whl)).exit_code == 4
+    other = write_wheel(tmp_path, "demo", "2.0")
+    result = run("upload", "--dry-run", str(whl), str(other))
+    assert result.exit_code == 4
+    assert f"would upload: s3://{BUCKET}/demo/{other.name}" in result.stdout  # the whole plan
+    assert "conflict:" in result.stderr
 
 
 def test_files_uploaded_by_other_means_compare_by_the_published_hash(

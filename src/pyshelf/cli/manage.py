@@ -11,6 +11,7 @@ from pyshelf import releases
 from pyshelf.cli import arguments
 from pyshelf.cli.errors import EXIT_CODES_HELP, CliError
 from pyshelf.cli.target import Connection, TargetOptions, connect, target_options
+from pyshelf.learn import Snapshot
 
 DELETE_EPILOG = f"""\b
 Examples:
@@ -51,7 +52,8 @@ def delete(
     """
     connection = connect(target)
     with connection.errors():
-        stored = releases.stored_distributions(connection.store, project)
+        snapshot = Snapshot.take(connection.store, project)
+        stored = releases.stored_distributions(snapshot)
         chosen = releases.select(stored, version=version, filename=filename)
         if not chosen:
             raise CliError(
@@ -69,7 +71,7 @@ def delete(
         # A release with no file left loses its yank record too, so a later upload of that
         # version is not born yanked.
         for emptied in sorted(releases.emptied_versions(stored, chosen)):
-            if releases.unyank(connection.store, project, emptied):
+            if releases.unyank(connection.store, snapshot, emptied):
                 click.echo(f"removed the yank record of {project} {emptied}")
 
 
@@ -109,10 +111,10 @@ def yank(target: TargetOptions, project: NormalizedName, version: Version, reaso
     """
     connection = connect(target)
     with connection.errors():
-        stored = releases.stored_distributions(connection.store, project)
-        if not releases.select(stored, version=version):
+        snapshot = Snapshot.take(connection.store, project)
+        if not releases.select(releases.stored_distributions(snapshot), version=version):
             raise CliError(f"nothing to yank: no files of {project} {version} in the bucket")
-        key = releases.yank(connection.store, project, version, reason)
+        key = releases.yank(connection.store, snapshot, project, version, reason)
     suffix = f" ({reason})" if reason else ""
     click.echo(f"yanked: {project} {version}{suffix}  [{connection.url_of(key)}]")
 
@@ -125,7 +127,9 @@ def unyank(target: TargetOptions, project: NormalizedName, version: Version) -> 
     """Undo a yank: delete the yank record of release VERSION of PROJECT."""
     connection = connect(target)
     with connection.errors():
-        removed = releases.unyank(connection.store, project, version)
+        removed = releases.unyank(
+            connection.store, Snapshot.take(connection.store, project), version
+        )
     if removed:
         click.echo(f"unyanked: {project} {version}")
     else:

@@ -93,7 +93,8 @@ def session_of(options: TargetOptions) -> boto3.Session:
 
 def resolve(options: TargetOptions, session: boto3.Session) -> Target:
     """The target: explicit options, completed from the stack's outputs when --stack is given."""
-    outputs = stack_outputs(session, options.stack) if options.stack else {}
+    overridden = bool(options.bucket and options.index_url)  # nothing left to read
+    outputs = stack_outputs(session, options.stack) if options.stack and not overridden else {}
     bucket = options.bucket or outputs.get(BUCKET_OUTPUT)
     if not bucket:
         if options.stack:

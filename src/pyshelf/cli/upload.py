@@ -57,9 +57,10 @@ def upload(
     with connection.errors():
         uploader = Uploader(connection.store)
         plan = uploader.plan(files, overwrite=overwrite)
+        if dry_run:  # the whole plan, then the conflicts (exit 4) if there are any
+            _report(connection, plan, dry_run=True)
         _refuse_conflicts(connection, plan)
         if dry_run:
-            _report(connection, plan, dry_run=True)
             return
         done = _send(uploader, plan)
         _report(connection, done, dry_run=False)
