@@ -20,6 +20,7 @@ from constructs import Construct
 
 from infra.bundling import IndexerSources, LocalPythonBundling, asset_hash
 from infra.nag import acknowledge
+from pyshelf.events import QUEUE_MAX_RECEIVE_COUNT, QUEUE_RETENTION_DAYS
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 TIMEOUT = Duration.minutes(5)
@@ -30,8 +31,8 @@ MEMORY_MB = 1024
 EPHEMERAL_STORAGE = Size.gibibytes(4)
 BATCH_SIZE = 100
 BATCHING_WINDOW = Duration.seconds(3)
-MAX_RECEIVE_COUNT = 5
-RETENTION = Duration.days(14)
+MAX_RECEIVE_COUNT = QUEUE_MAX_RECEIVE_COUNT
+RETENTION = Duration.days(QUEUE_RETENTION_DAYS)
 _DAYS = logs.RetentionDays
 LOG_RETENTION = {
     1: _DAYS.ONE_DAY,

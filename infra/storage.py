@@ -22,7 +22,6 @@ INDEXER_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 INDEXER_BUCKET_ACTIONS = ("s3:ListBucket",)
 ACCESS_LOG_DAYS = 365
 S3_LOG_PREFIX = "s3/"
-CDN_LOG_PREFIX = "cloudfront/"
 
 
 class PackageStorage(Construct):

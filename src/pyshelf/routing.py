@@ -82,6 +82,8 @@ NOT_FOUND = Answer(404)
 
 def route(request: Request) -> Outcome:
     """Where a viewer request goes."""
+    if not request.uri.startswith("/"):
+        return NOT_FOUND
     segments = request.uri.split("/")[1:]
     prefix = ""
     if segments[0] == SIMPLE_ALIAS:

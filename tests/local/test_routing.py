@@ -124,6 +124,11 @@ def test_non_ascii_names_are_404_even_when_they_fold_to_ascii(uri: str) -> None:
     assert route(Request("GET", uri)) == Answer(404)
 
 
+@pytest.mark.parametrize("uri", ["foo/", "", "*"])
+def test_a_target_without_a_leading_slash_is_404(uri: str) -> None:
+    assert route(Request("GET", uri)) == Answer(404)
+
+
 @pytest.mark.parametrize(
     ("uri", "location"),
     [

@@ -139,6 +139,9 @@ class _Handler(BaseHTTPRequestHandler):
                 sent += len(chunk)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception:  # the origin failed mid-body: the status line is gone, so just close
+            log.exception("cdn: %s %s: origin failed after %d bytes", self.command, self.path, sent)
+            self.close_connection = True
         self._log(response.status, sent, key)
 
     def _log(self, status: int, size: int, key: str | None) -> None:

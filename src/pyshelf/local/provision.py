@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pyshelf.events import QUEUE_MAX_RECEIVE_COUNT, QUEUE_RETENTION_DAYS
 from pyshelf.keys import EVENT_SUFFIXES
 
 if TYPE_CHECKING:
@@ -15,10 +16,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import QueueConfigurationTypeDef
     from mypy_boto3_sqs import SQSClient
 
-MAX_RECEIVE_COUNT = 5
+MAX_RECEIVE_COUNT = QUEUE_MAX_RECEIVE_COUNT
 # Short, so that a failed record is retried within seconds locally (the stack's is longer).
 VISIBILITY_TIMEOUT_SECONDS = 5
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+RETENTION_SECONDS = QUEUE_RETENTION_DAYS * 24 * 3600
 EVENTS: list[EventType] = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
 
 
@@ -37,13 +38,14 @@ def create_bucket(s3: S3Client, bucket: str) -> None:
 def create_queues(sqs: SQSClient, bucket: str) -> Queues:
     dlq_url = sqs.create_queue(
         QueueName=f"{bucket}-events-dlq",
-        Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)},
+        Attributes={"MessageRetentionPeriod": str(RETENTION_SECONDS)},
     )["QueueUrl"]
     redrive = {"deadLetterTargetArn": _arn(sqs, dlq_url), "maxReceiveCount": MAX_RECEIVE_COUNT}
     url = sqs.create_queue(
         QueueName=f"{bucket}-events",
         Attributes={
             "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
+            "MessageRetentionPeriod": str(RETENTION_SECONDS),
             "RedrivePolicy": json.dumps(redrive),
         },
     )["QueueUrl"]

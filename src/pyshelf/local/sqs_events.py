@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pyshelf.events import parse_notification
+from pyshelf.events import messages_of
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
@@ -42,11 +41,5 @@ def failed_ids(response: Mapping[str, Any] | None) -> set[str]:
 
 def keys_named(messages: Iterable[MessageTypeDef], bucket: str) -> list[str]:
     """The object keys (decoded) that the S3 notifications in these messages name."""
-    found: list[str] = []
-    for message in messages:
-        try:
-            events = parse_notification(json.loads(message["Body"]))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue
-        found.extend(event.key for event in events if event.bucket == bucket)
-    return found
+    event = lambda_event(messages, queue_arn="", region="")
+    return [e.key for message in messages_of(event) for e in message.events if e.bucket == bucket]
