@@ -22,6 +22,7 @@ from packaging.version import InvalidVersion, Version
 
 WHEEL_SUFFIX = ".whl"
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+ZIP_SUFFIXES = (WHEEL_SUFFIX, ".zip")  # zip archives; the rest are tarballs
 DISTRIBUTION_SUFFIXES = (WHEEL_SUFFIX, *SDIST_SUFFIXES)
 _LEGACY_SDIST = {".tar.bz2": len(".tar.bz2"), ".tgz": len(".tgz")}
 
@@ -42,6 +43,10 @@ class Distribution:
     project: NormalizedName
     version: Version
     kind: Kind
+
+    @property
+    def is_zip(self) -> bool:
+        return self.filename.endswith(ZIP_SUFFIXES)
 
 
 def parse_distribution(filename: str) -> Distribution:

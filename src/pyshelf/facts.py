@@ -101,7 +101,7 @@ def wheel_metadata(fileobj: IO[bytes]) -> bytes:
 
 def sdist_pkg_info(dist: Distribution, fileobj: IO[bytes]) -> bytes | None:
     """The top-level PKG-INFO of a sdist (`<dir>/PKG-INFO`), or None."""
-    if dist.filename.lower().endswith(".zip"):
+    if dist.is_zip:
         with zipfile.ZipFile(fileobj) as archive:
             for name in archive.namelist():
                 if _is_top_pkg_info(name):

@@ -21,6 +21,7 @@ from pyshelf.learn import Snapshot, learn
 from pyshelf.manifest import Manifest
 from pyshelf.model import build_project_page
 from pyshelf.pages import Page, write_page, write_pages
+from pyshelf.refile import refile
 from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def regenerate_root(store: Storage) -> bool:
 def reindex(
     store: Storage, projects: Iterable[NormalizedName] | None = None
 ) -> list[ProjectResult]:
-    """Rebuild the given projects (every folder holding a distribution when None), then the root.
+    """Rebuild the given projects (all of `discover_projects` when None), then the root.
 
     A project that keeps changing under every attempt does not stop the others or the root; they
     are named at the end by `ReindexIncomplete`, which also carries the results of the rest."""
@@ -91,10 +92,14 @@ class ReindexIncomplete(StillChanging):
 
 
 def discover_projects(store: Storage) -> list[NormalizedName]:
-    """Every project that has a facts cache or a distribution filed in its folder."""
+    """Every project with a facts cache, pages, a yank record or a distribution anywhere in the
+    bucket; a misplaced distribution is moved to its project's folder on the way, as the
+    Lambda does when it hears of one."""
     found: set[NormalizedName] = set()
     for item in store.list(""):
         info = keys.classify(item.key)
+        if info.dist and not info.filed:
+            refile(store, item.key, info.dist.project)
         if info.project and info.kind in ("manifest", "distribution", "page", "yank"):
             found.add(info.project)
     return sorted(found)

@@ -12,6 +12,7 @@ from packaging.version import InvalidVersion, Version
 
 from pyshelf.distributions import (
     DISTRIBUTION_SUFFIXES,
+    ZIP_SUFFIXES,
     Distribution,
     NotADistribution,
     parse_distribution,
@@ -56,7 +57,7 @@ class KeyInfo:
 
 def distribution_content_type(filename: str) -> str:
     """The Content-Type a distribution object is stored with (docs/layout.md)."""
-    zipped = filename.lower().endswith((".whl", ".zip"))
+    zipped = filename.lower().endswith(ZIP_SUFFIXES)
     return ZIP_DISTRIBUTION_TYPE if zipped else DISTRIBUTION_TYPE
 
 

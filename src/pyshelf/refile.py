@@ -23,7 +23,7 @@ def refile(store: Storage, key: str, project: NormalizedName) -> str | None:
     try:
         if _target_taken(store, key, target):
             return None
-        store.copy(key, target, if_none_match=True)
+        store.copy(key, target)
     except NotFound:
         log.info("%s: already moved or deleted", key)
         return None

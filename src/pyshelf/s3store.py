@@ -90,8 +90,7 @@ class S3Store:
             raise
         return response["ETag"]
 
-    def copy(self, source: str, target: str, *, if_none_match: bool = True) -> str:
-        extra: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
+    def copy(self, source: str, target: str) -> str:
         try:
             size = self.client.head_object(Bucket=self.bucket, Key=source)["ContentLength"]
             if size > COPY_LIMIT:  # CopyObject stops at 5 GiB: managed multipart copy
@@ -102,7 +101,7 @@ class S3Store:
                 Key=target,
                 CopySource={"Bucket": self.bucket, "Key": source},
                 MetadataDirective="COPY",
-                **extra,
+                IfNoneMatch="*",
             )
         except ClientError as exc:
             raise_expected(exc, source)

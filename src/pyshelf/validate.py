@@ -93,14 +93,9 @@ def _hash(handle: IO[bytes]) -> tuple[str, int]:
 
 
 def _metadata(dist: Distribution, handle: IO[bytes]) -> bytes | None:
-    """The wheel's METADATA (required), or the sdist's PKG-INFO (if any) after reading the
-    whole archive, so that a truncated or corrupt sdist is caught."""
-    if dist.kind == "wheel":
-        with zipfile.ZipFile(handle) as archive:
-            _test_zip(archive)
-        handle.seek(0)
-        return wheel_metadata(handle)
-    if dist.filename.lower().endswith(".zip"):
+    """The wheel's METADATA (required), or the sdist's PKG-INFO (if any), after reading the
+    whole archive, so that a truncated or corrupt file is caught."""
+    if dist.is_zip:
         with zipfile.ZipFile(handle) as archive:
             _test_zip(archive)
     else:
@@ -111,7 +106,7 @@ def _metadata(dist: Distribution, handle: IO[bytes]) -> bytes | None:
                     while extracted is not None and extracted.read(CHUNK):
                         pass
     handle.seek(0)
-    return sdist_pkg_info(dist, handle)
+    return wheel_metadata(handle) if dist.kind == "wheel" else sdist_pkg_info(dist, handle)
 
 
 def _test_zip(archive: zipfile.ZipFile) -> None:

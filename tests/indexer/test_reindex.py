@@ -29,6 +29,15 @@ def test_reindex_builds_everything_from_the_bucket_alone(store: S3Store) -> None
     assert not any(r.changed for r in again)  # idempotent: nothing rewritten
 
 
+def test_reindex_moves_misplaced_distributions_like_the_lambda(store: S3Store) -> None:
+    data = wheel("Foo_Bar", "2.0")
+    put(store, "Foo_Bar-2.0-py3-none-any.whl", data)
+    reindex(store)
+    assert "Foo_Bar-2.0-py3-none-any.whl" not in keys_in(store)
+    assert set(files_of(store, "foo-bar")) == {"Foo_Bar-2.0-py3-none-any.whl"}
+    assert root_names(store) == ["foo-bar"]
+
+
 class ChurningStore(S3Store):
     """Every listing of `bad/` sees a freshly overwritten file: that project never settles."""
 
