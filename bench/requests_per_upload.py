@@ -1,9 +1,10 @@
 """S3 requests the indexer makes for one uploaded file (issue 2, "Must show").
 
 For each bucket of M projects, one project ("big") is grown to N files through the real indexer,
-then one new wheel is put into it and `pyshelf.batch.handle_event` receives the SQS message whose
-body is the S3 ObjectCreated notification of that key (the deployed path). Every S3 API call the
-indexer makes is counted by type through a botocore event hook on the client that `S3Store` wraps.
+then one new wheel is put into it and `pyshelf.indexer.batch.handle_event` receives the SQS
+message whose body is the S3 ObjectCreated notification of that key (the deployed path). Every S3
+API call the indexer makes is counted by type through a botocore event hook on the client that
+`S3Store` wraps.
 
 Rows:
   add          one new file in an existing project of N files
@@ -49,10 +50,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from distbuild import wheel
 
-from pyshelf import keys
-from pyshelf.batch import handle_event
-from pyshelf.indexer import regenerate_project, regenerate_root, reindex
-from pyshelf.s3store import S3Store
+from pyshelf.core import layout
+from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.regenerate import regenerate_project, regenerate_root, reindex
+from pyshelf.storage.s3 import S3Store
 
 REGION = "us-east-1"
 BIG = canonicalize_name("big")
@@ -142,7 +143,7 @@ class Row:
             for call in self.calls
             if call.kind == "GET"
             and call.key != self.new_key
-            and keys.classify(call.key).kind == "distribution"
+            and layout.classify(call.key).kind == "distribution"
         )
 
     def signature(self) -> tuple[int, ...]:
@@ -228,7 +229,7 @@ class Bucket:
 
     def _put(self, project: NormalizedName, version: str) -> tuple[str, int, str]:
         data = wheel(project, version)
-        key = keys.distribution_key(
+        key = layout.distribution_key(
             project, f"{project.replace('-', '_')}-{version}-py3-none-any.whl"
         )
         etag = self.client.put_object(Bucket=self.name, Key=key, Body=data)["ETag"]

@@ -7,6 +7,7 @@ bundles work offline.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import shutil
@@ -32,7 +33,6 @@ _PIP_TARGET = (
     PYTHON_VERSION,
     "--only-binary=:all:",
 )
-_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 class BundlingError(RuntimeError):
@@ -53,12 +53,66 @@ class IndexerSources:
                 raise BundlingError(f"indexer bundle input missing: {path}")
 
     def files(self) -> Iterator[tuple[str, Path]]:
-        """(name in the bundle, source path) of every copied file, sorted."""
+        """(name in the bundle, source path) of every copied file, sorted: the handler, the
+        package modules it imports (directly or not) with their packages' `__init__.py`, and the
+        data files of those packages (templates). The CLI and local mode are not shipped."""
         yield "handler.py", self.handler
-        for path in sorted(self.package.rglob("*")):
-            rel = path.relative_to(self.package)
-            if path.is_file() and "__pycache__" not in rel.parts and path.suffix != ".pyc":
-                yield f"{self.package.name}/{rel.as_posix()}", path
+        for path in sorted(imported_files(self.handler, self.package)):
+            yield f"{self.package.name}/{path.relative_to(self.package).as_posix()}", path
+
+
+def imported_files(entry: Path, package: Path) -> set[Path]:
+    """The files of `package` that `entry` imports, transitively (read from the source, so
+    imports inside functions count too), plus the non-Python files beside those modules."""
+    found: set[Path] = set()
+    pending = [entry]
+    while pending:
+        for module in _package_imports(pending.pop(), package.name):
+            for path in _module_files(package, module):
+                if path not in found:
+                    found.add(path)
+                    pending.append(path)
+    data = {path for folder in {path.parent for path in found} for path in _data_files(folder)}
+    return found | data
+
+
+def _data_files(folder: Path) -> Iterator[Path]:
+    """Non-Python files of a package folder, and of its folders that are not packages."""
+    for path in folder.iterdir():
+        if path.is_file() and path.suffix not in (".py", ".pyc"):
+            yield path
+        elif path.is_dir() and path.name != "__pycache__" and not (path / "__init__.py").exists():
+            yield from (p for p in path.rglob("*") if p.is_file() and p.suffix != ".pyc")
+
+
+def _package_imports(source: Path, package: str) -> Iterator[str]:
+    """Dotted names of the package's modules (or names within them) that a file imports."""
+    for node in ast.walk(ast.parse(source.read_bytes())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def _module_files(package: Path, dotted: str) -> list[Path]:
+    """The module file of a dotted name and the `__init__.py` of every package on its way."""
+    parts = dotted.split(".")
+    if parts[0] != package.name:
+        return []
+    files = []
+    folder = package
+    files.append(folder / "__init__.py")
+    for part in parts[1:]:
+        if (folder / part).is_dir():
+            folder = folder / part
+            files.append(folder / "__init__.py")
+        elif (folder / f"{part}.py").is_file():
+            files.append(folder / f"{part}.py")
+            break
+        else:  # a name inside a module, not a module
+            break
+    return [path for path in files if path.is_file()]
 
 
 def asset_hash(sources: IndexerSources) -> str:
@@ -119,8 +173,9 @@ def build_bundle(sources: IndexerSources, output: Path) -> None:
     """Write the Lambda bundle into `output`."""
     sources.check()
     install_wheels(sources.requirements, output)
-    shutil.copy2(sources.handler, output / "handler.py")
-    shutil.copytree(sources.package, output / sources.package.name, ignore=_SKIP)
+    for name, path in sources.files():
+        (output / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, output / name)
 
 
 @jsii.implements(ILocalBundling)

@@ -20,7 +20,7 @@ from constructs import Construct
 
 from infra.bundling import IndexerSources, LocalPythonBundling, asset_hash
 from infra.nag import acknowledge
-from pyshelf.events import QUEUE_MAX_RECEIVE_COUNT, QUEUE_RETENTION_DAYS
+from pyshelf.constants import QUEUE_MAX_RECEIVE_COUNT, QUEUE_RETENTION_DAYS
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 TIMEOUT = Duration.minutes(5)

@@ -13,7 +13,7 @@ from infra.config import EnvironmentConfig
 from infra.indexer import Indexer
 from infra.nag import acknowledge, acknowledge_cdk_internals
 from infra.storage import PackageStorage
-from pyshelf.keys import EVENT_SUFFIXES
+from pyshelf.constants import EVENT_SUFFIXES
 
 # The CLI reads these output keys from the stack `pyshelf-<env>`.
 OUTPUT_KEYS = ("BucketName", "DistributionDomainName", "IndexUrl", "QueueUrl", "FunctionName")

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pyshelf.s3store import S3Store
+from pyshelf.storage.s3 import S3Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BUCKET = "pyshelf-test"

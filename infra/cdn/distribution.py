@@ -21,8 +21,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
-from pyshelf.distributions import DISTRIBUTION_SUFFIXES
-from pyshelf.keys import METADATA_SUFFIX
+from pyshelf.constants import DISTRIBUTION_SUFFIXES, METADATA_SUFFIX
 
 ROUTE_JS = Path(__file__).with_name("route.js")
 IMMUTABLE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)

@@ -1,4 +1,4 @@
-"""Lambda entry point of the indexer: a thin shell over `pyshelf.batch.handle_event`."""
+"""Lambda entry point of the indexer: a thin shell over `pyshelf.indexer.batch.handle_event`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import boto3
 
-from pyshelf import logs
-from pyshelf.batch import handle_event
-from pyshelf.s3store import S3Store
+from pyshelf.core import logs
+from pyshelf.indexer.batch import handle_event
+from pyshelf.storage.s3 import S3Store
 
 logs.configure()
 

@@ -11,7 +11,7 @@ from click.testing import Result
 from moto import mock_aws
 
 from cli.helpers import BUCKET, REGION, Run, invoke
-from pyshelf.s3store import S3Store
+from pyshelf.storage.s3 import S3Store
 
 AWS_VARIABLES = (
     "AWS_PROFILE",

@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 from distbuild import sdist, wheel
 
 from pyshelf.cli import main
-from pyshelf.indexer import reindex
-from pyshelf.s3store import S3Store
+from pyshelf.indexer.regenerate import reindex
+from pyshelf.storage.s3 import S3Store
 
 BUCKET = "shelf-cli"
 REGION = "us-east-1"

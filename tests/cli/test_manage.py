@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cli.helpers import BUCKET, Run, publish, write_sdist, write_wheel
-from pyshelf.s3store import S3Store
+from pyshelf.storage.s3 import S3Store
 
 
 @pytest.fixture

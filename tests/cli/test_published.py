@@ -1,4 +1,4 @@
-"""Reading the published index over HTTP and waiting for files (pyshelf.published)."""
+"""Reading the published index over HTTP and waiting for files (pyshelf.publish.index_reader)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from packaging.utils import NormalizedName
 
-from pyshelf.published import (
+from pyshelf.publish.index_reader import (
     HttpIndex,
     IndexUnreadable,
     PublishedFile,

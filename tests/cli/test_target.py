@@ -14,7 +14,7 @@ from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
 from cli.helpers import BUCKET, REGION, invoke, publish, write_wheel
-from pyshelf.s3store import S3Store
+from pyshelf.storage.s3 import S3Store
 
 UNREACHABLE_INDEX = "http://127.0.0.1:1/"
 STACK_TEMPLATE = {

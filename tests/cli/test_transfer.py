@@ -1,4 +1,4 @@
-"""The upload core (pyshelf.transfer): multipart with conditional completion, races."""
+"""The upload core (pyshelf.publish.transfer): multipart with conditional completion, races."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from distbuild import metadata_text
 
 from cli.helpers import BUCKET
 from pyshelf.cli.progress import Progress, line
-from pyshelf.keys import distribution_content_type as content_type
-from pyshelf.s3store import S3Store
-from pyshelf.transfer import Action, Planned, Uploader
-from pyshelf.validate import check
+from pyshelf.core.layout import distribution_content_type as content_type
+from pyshelf.publish.checks import check
+from pyshelf.publish.transfer import Action, Planned, Uploader
+from pyshelf.storage.s3 import S3Store
 
 MiB = 1024 * 1024
 

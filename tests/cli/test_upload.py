@@ -9,7 +9,7 @@ from typing import Any
 from distbuild import wheel
 
 from cli.helpers import BUCKET, Run, indexing, publish, write_sdist, write_wheel
-from pyshelf.s3store import S3Store
+from pyshelf.storage.s3 import S3Store
 
 
 def _keys(s3: Any) -> list[str]:

@@ -1,4 +1,4 @@
-"""Checking local distributions before upload (pyshelf.validate)."""
+"""Checking local distributions before upload (pyshelf.publish.checks)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from distbuild import metadata_text, sdist, wheel
 
-from pyshelf.validate import InvalidDistribution, check, check_all
+from pyshelf.publish.checks import InvalidDistribution, check, check_all
 
 WHEEL = "demo_pkg-1.0-py3-none-any.whl"
 

@@ -7,8 +7,8 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pyshelf import keys
-from pyshelf.distributions import NotADistribution, parse_distribution
+from pyshelf.core import layout
+from pyshelf.core.filenames import NotADistribution, parse_distribution
 
 CORPUS = Path(__file__).parents[3] / "shared" / "data" / "pypi-filenames-71k.txt"
 
@@ -61,7 +61,7 @@ def test_rejects_with_a_reason(filename: str, reason: str) -> None:
 
 
 def test_yank_records_are_named_by_the_canonical_version() -> None:
-    assert keys.yank_key(canonicalize_name("foo"), "1.0.0-RC1") == "foo/1.0.0rc1.yank"
+    assert layout.yank_key(canonicalize_name("foo"), "1.0.0-RC1") == "foo/1.0.0rc1.yank"
 
 
 def test_real_pypi_corpus() -> None:

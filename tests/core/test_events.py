@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from conftest import load_fixture, s3_notification, sqs_event
 
-from pyshelf.events import messages_of, parse_notification
+from pyshelf.core.events import messages_of, parse_notification
 
 
 def test_put_fixture() -> None:

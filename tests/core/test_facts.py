@@ -7,8 +7,8 @@ import zipfile
 import pytest
 from distbuild import metadata_text, sdist, wheel
 
-from pyshelf.distributions import parse_distribution
-from pyshelf.facts import HashingWriter, inspect, requires_python_of
+from pyshelf.core.filenames import parse_distribution
+from pyshelf.core.inspection import HashingWriter, inspect, requires_python_of
 
 
 def _inspect(filename: str, data: bytes):  # type: ignore[no-untyped-def]

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from pyshelf import keys
+from pyshelf.constants import EVENT_SUFFIXES
+from pyshelf.core import layout
 
 
 @pytest.mark.parametrize(
@@ -27,7 +28,7 @@ from pyshelf import keys
     ],
 )
 def test_classify(key: str, kind: str, project: str | None) -> None:
-    info = keys.classify(key)
+    info = layout.classify(key)
     assert (info.kind, info.project) == (kind, project)
     if kind == "other":
         assert info.reason
@@ -45,19 +46,19 @@ def test_classify(key: str, kind: str, project: str | None) -> None:
     ],
 )
 def test_is_filed(key: str, filed: bool) -> None:
-    assert keys.is_filed(key) is filed
+    assert layout.is_filed(key) is filed
 
 
 def test_yank_key_uses_the_canonical_version() -> None:
-    assert keys.yank_key("foo", "1.0.0-RC1") == "foo/1.0.0rc1.yank"
+    assert layout.yank_key("foo", "1.0.0-RC1") == "foo/1.0.0rc1.yank"
 
 
 def test_generated_keys_never_match_event_suffixes() -> None:
     generated = [
-        keys.metadata_key("foo/foo-1.0-py3-none-any.whl"),
-        *keys.page_keys("foo"),
-        *keys.page_keys(None),
-        keys.manifest_key("foo"),
+        layout.metadata_key("foo/foo-1.0-py3-none-any.whl"),
+        *layout.page_keys("foo"),
+        *layout.page_keys(None),
+        layout.manifest_key("foo"),
     ]
     for key in generated:
-        assert not key.endswith(keys.EVENT_SUFFIXES), key
+        assert not key.endswith(EVENT_SUFFIXES), key

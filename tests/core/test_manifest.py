@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from pyshelf.manifest import Manifest, YankFacts
-from pyshelf.model import FileFacts
+from pyshelf.core.facts_cache import Manifest, YankFacts
+from pyshelf.core.page_model import FileFacts
 
 
 def test_round_trip_is_exact_and_deterministic() -> None:

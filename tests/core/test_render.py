@@ -11,9 +11,9 @@ import pypi_simple
 import pytest
 from packaging.version import Version
 
-from pyshelf import render
-from pyshelf.distributions import parse_distribution
-from pyshelf.model import FileFacts, Listed, ProjectPage, build_project_page
+from pyshelf.core import render
+from pyshelf.core.filenames import parse_distribution
+from pyshelf.core.page_model import FileFacts, Listed, ProjectPage, build_project_page
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
 BASE = "https://index.example/foo/"

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from pyshelf.s3store import S3Store
+from pyshelf.storage.s3 import S3Store
 
 
 def body(store: S3Store, key: str) -> bytes:

@@ -13,9 +13,9 @@ from conftest import BUCKET, created, load_fixture, removed, s3_notification, sq
 from distbuild import sdist, wheel
 from helpers import body, files_of, keys_in, page, put, root_names, sha256
 
-from pyshelf import batch, learn
-from pyshelf.batch import BatchFailed, handle_event
-from pyshelf.s3store import S3Store
+from pyshelf.indexer import batch, file_facts
+from pyshelf.indexer.batch import BatchFailed, handle_event
+from pyshelf.storage.s3 import S3Store
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "lambdas" / "indexer"))
 import handler as lambda_handler
@@ -148,7 +148,7 @@ def test_corrupt_wheel_is_indexed_without_metadata(
 def test_a_file_too_large_to_inspect_is_hashed_and_listed_without_metadata(
     store: S3Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(learn, "MAX_INSPECTED_BYTES", len(FOO_WHEEL) - 1)
+    monkeypatch.setattr(file_facts, "MAX_INSPECTED_BYTES", len(FOO_WHEEL) - 1)
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     assert handle_event(created("foo/foo-1.0-py3-none-any.whl"), store) == {"batchItemFailures": []}
     entry = files_of(store, "foo")["foo-1.0-py3-none-any.whl"]

@@ -11,8 +11,8 @@ import pytest
 from distbuild import sdist, wheel
 from helpers import files_of, keys_in, put, root_names
 
-from pyshelf.indexer import MAX_ATTEMPTS, ReindexIncomplete, reindex
-from pyshelf.s3store import S3Store
+from pyshelf.indexer.regenerate import MAX_ATTEMPTS, ReindexIncomplete, reindex
+from pyshelf.storage.s3 import S3Store
 
 
 def test_reindex_builds_everything_from_the_bucket_alone(store: S3Store) -> None:

@@ -23,13 +23,50 @@ def bundle_dir(synth: Synth) -> Path:
     return synth.outdir / f"asset.{key.removesuffix('.zip')}"
 
 
+# What the Lambda runs, and nothing more: the CLI and local mode are not shipped, so editing them
+# does not change the asset hash (and does not redeploy the function).
+LAMBDA_MODULES = [
+    "pyshelf",
+    "pyshelf.constants",
+    "pyshelf.core",
+    "pyshelf.core.events",
+    "pyshelf.core.facts_cache",
+    "pyshelf.core.filenames",
+    "pyshelf.core.inspection",
+    "pyshelf.core.layout",
+    "pyshelf.core.logs",
+    "pyshelf.core.page_model",
+    "pyshelf.core.render",
+    "pyshelf.indexer",
+    "pyshelf.indexer.batch",
+    "pyshelf.indexer.derived",
+    "pyshelf.indexer.file_facts",
+    "pyshelf.indexer.refile",
+    "pyshelf.indexer.regenerate",
+    "pyshelf.storage",
+    "pyshelf.storage.base",
+    "pyshelf.storage.s3",
+]
+
+
+def bundled_modules(bundle: Path) -> list[str]:
+    names = []
+    for path in (bundle / "pyshelf").rglob("*.py"):
+        parts = path.relative_to(bundle).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return sorted(names)
+
+
 def test_bundle_holds_handler_package_and_arm64_wheels(dev: Synth) -> None:
     bundle = bundle_dir(dev)
     assert (bundle / "handler.py").read_bytes() == (
         REPO / "lambdas/indexer/handler.py"
     ).read_bytes()
-    assert (bundle / "pyshelf" / "keys.py").is_file()
-    assert list((bundle / "pyshelf" / "templates").glob("*.j2"))
+    assert bundled_modules(bundle) == LAMBDA_MODULES
+    assert sorted(p.name for p in (bundle / "pyshelf/core/templates").iterdir()) == [
+        "project.html.j2",
+        "root.html.j2",
+    ]
     for package in ("jinja2", "markupsafe", "packaging"):
         assert (bundle / package / "__init__.py").is_file(), package
     (speedups,) = (bundle / "markupsafe").glob("_speedups*.so")
@@ -60,10 +97,12 @@ def copy_sources(tmp_path: Path) -> IndexerSources:
 def test_asset_hash_follows_content_only(tmp_path: Path) -> None:
     sources = copy_sources(tmp_path)
     before = asset_hash(sources)
-    (sources.package / "__pycache__").mkdir(exist_ok=True)
-    (sources.package / "__pycache__" / "keys.cpython-311.pyc").write_bytes(b"\0")
+    (sources.package / "core/__pycache__").mkdir(exist_ok=True)
+    (sources.package / "core/__pycache__" / "layout.cpython-311.pyc").write_bytes(b"\0")
+    with (sources.package / "cli/upload.py").open("a") as file:  # not shipped
+        file.write("\n# changed\n")
     assert asset_hash(sources) == before
-    with (sources.package / "keys.py").open("a") as file:
+    with (sources.package / "core/layout.py").open("a") as file:
         file.write("\n# changed\n")
     assert asset_hash(sources) != before
 
@@ -95,6 +134,7 @@ with mock_aws():
              "s3": {"bucket": {"name": "pkgs"}, "object": key}}]}
     print(json.dumps(handler.handler(event, None)))
     print(s3.get_object(Bucket="pkgs", Key="foo/index.json")["Body"].read().decode())
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] == "pyshelf")))
 """
 
 
@@ -110,6 +150,8 @@ def test_the_bundle_runs_on_its_own(dev: Synth) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    response, page = result.stdout.splitlines()[:2]
+    response, page, imported = [line for line in result.stdout.splitlines() if line][:3]
     assert json.loads(response) == {"batchItemFailures": []}
     assert [f["filename"] for f in json.loads(page)["files"]] == ["foo-1.0-py3-none-any.whl"]
+    # Everything shipped is what the handler imports while it indexes a wheel.
+    assert json.loads(imported) == LAMBDA_MODULES == bundled_modules(bundle_dir(dev))

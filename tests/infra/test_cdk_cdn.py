@@ -8,7 +8,7 @@ import pytest
 from cdk_support import VARIANT_CERTIFICATE, VARIANT_DOMAIN, Synth
 
 from infra.cdn import ROUTE_JS
-from pyshelf.keys import PAGE_CACHE_CONTROL
+from pyshelf.core.layout import PAGE_CACHE_CONTROL
 
 pytestmark = pytest.mark.cdk
 

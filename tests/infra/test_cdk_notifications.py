@@ -9,8 +9,8 @@ import pytest
 from cdk_support import Synth
 from packaging.utils import NormalizedName, canonicalize_name
 
-from pyshelf import keys
-from pyshelf.keys import EVENT_SUFFIXES
+from pyshelf.constants import EVENT_SUFFIXES
+from pyshelf.core import layout
 
 pytestmark = pytest.mark.cdk
 
@@ -53,16 +53,16 @@ def test_no_two_suffix_rules_overlap() -> None:
 def generated_keys(project: NormalizedName) -> list[str]:
     """Every key the indexer writes for a project (docs/layout.md)."""
     return [
-        keys.metadata_key(keys.distribution_key(project, WHEEL)),
-        *keys.page_keys(project),
-        keys.manifest_key(project),
+        layout.metadata_key(layout.distribution_key(project, WHEEL)),
+        *layout.page_keys(project),
+        layout.manifest_key(project),
     ]
 
 
 def test_no_generated_key_matches_a_notification_filter(dev: Synth) -> None:
     """No recursion: the indexer's own writes raise no event."""
     suffixes = {suffix_of(rule) for rule in queue_rules(dev)}
-    written = [*keys.page_keys(None), *itertools.chain(*map(generated_keys, PROJECTS))]
+    written = [*layout.page_keys(None), *itertools.chain(*map(generated_keys, PROJECTS))]
     assert len(written) == 2 + 4 * len(PROJECTS)
     for key in written:
         assert not any(key.endswith(suffix) for suffix in suffixes), key
@@ -71,10 +71,10 @@ def test_no_generated_key_matches_a_notification_filter(dev: Synth) -> None:
 def test_uploads_and_yanks_match_a_notification_filter(dev: Synth) -> None:
     suffixes = {suffix_of(rule) for rule in queue_rules(dev)}
     uploads = [
-        keys.distribution_key(canonicalize_name("foo"), name)
+        layout.distribution_key(canonicalize_name("foo"), name)
         for name in (WHEEL, "foo-1.0.tar.gz", "foo-1.0.zip", "foo-1.0.tar.bz2", "foo-1.0.tgz")
     ]
-    for key in [*uploads, keys.yank_key(canonicalize_name("foo"), "1.0")]:
+    for key in [*uploads, layout.yank_key(canonicalize_name("foo"), "1.0")]:
         assert any(key.endswith(suffix) for suffix in suffixes), key
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pyshelf import keys
+from pyshelf.core import layout
 from pyshelf.local.accesslog import AccessLog
 from pyshelf.local.cdn import CDN
 
@@ -27,10 +27,10 @@ WHEEL = "foo/foo-1.0+local-py3-none-any.whl"
 @pytest.fixture
 def cdn(s3: S3Client, bucket: str) -> Iterator[tuple[CDN, io.StringIO]]:
     pages = {
-        "index.html": (b"<root/>", keys.HTML_TYPE),
-        "index.json": (b"{}", keys.JSON_TYPE),
-        "foo/index.html": (b"<foo/>", keys.HTML_TYPE),
-        "foo/index.json": (b'{"name":"foo"}', keys.JSON_TYPE),
+        "index.html": (b"<root/>", layout.HTML_TYPE),
+        "index.json": (b"{}", layout.JSON_TYPE),
+        "foo/index.html": (b"<foo/>", layout.HTML_TYPE),
+        "foo/index.json": (b'{"name":"foo"}', layout.JSON_TYPE),
     }
     for key, (body, content_type) in pages.items():
         s3.put_object(
@@ -38,7 +38,7 @@ def cdn(s3: S3Client, bucket: str) -> Iterator[tuple[CDN, io.StringIO]]:
             Key=key,
             Body=body,
             ContentType=content_type,
-            CacheControl=keys.PAGE_CACHE_CONTROL,
+            CacheControl=layout.PAGE_CACHE_CONTROL,
         )
     s3.put_object(Bucket=bucket, Key=WHEEL, Body=b"0123456789", ContentType="application/zip")
     stream = io.StringIO()
@@ -64,11 +64,11 @@ def test_pages_are_negotiated(cdn: tuple[CDN, io.StringIO]) -> None:
     server, _ = cdn
     response, body = _request(server, "/simple/foo/", headers={"Accept": PIP_ACCEPT})
     assert (response.status, body) == (200, b'{"name":"foo"}')
-    assert response.headers["Content-Type"] == keys.JSON_TYPE
-    assert response.headers["Cache-Control"] == keys.PAGE_CACHE_CONTROL
+    assert response.headers["Content-Type"] == layout.JSON_TYPE
+    assert response.headers["Cache-Control"] == layout.PAGE_CACHE_CONTROL
     assert response.headers["Vary"] == "Accept"
     response, body = _request(server, "/", headers={"Accept": "*/*"})
-    assert (body, response.headers["Content-Type"]) == (b"<root/>", keys.HTML_TYPE)
+    assert (body, response.headers["Content-Type"]) == (b"<root/>", layout.HTML_TYPE)
 
 
 def test_files_are_immutable_and_not_varied(cdn: tuple[CDN, io.StringIO]) -> None:
@@ -76,7 +76,7 @@ def test_files_are_immutable_and_not_varied(cdn: tuple[CDN, io.StringIO]) -> Non
     response, body = _request(server, "/foo/foo-1.0%2Blocal-py3-none-any.whl")
     assert (response.status, body) == (200, b"0123456789")
     assert response.headers["Content-Type"] == "application/zip"
-    assert response.headers["Cache-Control"] == keys.IMMUTABLE_CACHE_CONTROL
+    assert response.headers["Cache-Control"] == layout.IMMUTABLE_CACHE_CONTROL
     assert response.headers["Vary"] is None
     assert response.headers["ETag"]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pyshelf import keys
+from pyshelf.core import layout
 from pyshelf.local.datadir import DataDir, path_of
 
 if TYPE_CHECKING:
@@ -48,12 +48,16 @@ def test_unsafe_keys_are_refused(key: str) -> None:
 @pytest.mark.parametrize(
     ("key", "content_type", "cache_control"),
     [
-        ("foo/index.json", keys.JSON_TYPE, keys.PAGE_CACHE_CONTROL),
-        ("index.html", keys.HTML_TYPE, keys.PAGE_CACHE_CONTROL),
-        ("foo/foo-1.0-py3-none-any.whl", "application/zip", keys.IMMUTABLE_CACHE_CONTROL),
-        ("foo/foo-1.0.tar.gz", "application/octet-stream", keys.IMMUTABLE_CACHE_CONTROL),
-        ("foo/foo-1.0-py3-none-any.whl.metadata", keys.METADATA_TYPE, keys.IMMUTABLE_CACHE_CONTROL),
-        ("_pyshelf/projects/foo.json", keys.MANIFEST_TYPE, "no-store"),
+        ("foo/index.json", layout.JSON_TYPE, layout.PAGE_CACHE_CONTROL),
+        ("index.html", layout.HTML_TYPE, layout.PAGE_CACHE_CONTROL),
+        ("foo/foo-1.0-py3-none-any.whl", "application/zip", layout.IMMUTABLE_CACHE_CONTROL),
+        ("foo/foo-1.0.tar.gz", "application/octet-stream", layout.IMMUTABLE_CACHE_CONTROL),
+        (
+            "foo/foo-1.0-py3-none-any.whl.metadata",
+            layout.METADATA_TYPE,
+            layout.IMMUTABLE_CACHE_CONTROL,
+        ),
+        ("_pyshelf/projects/foo.json", layout.MANIFEST_TYPE, "no-store"),
         ("foo/1.0.yank", "text/plain; charset=utf-8", "no-store"),
         ("notes.txt", "text/plain", None),
     ],
@@ -61,7 +65,7 @@ def test_unsafe_keys_are_refused(key: str) -> None:
 def test_restore_headers_follow_the_layout(
     key: str, content_type: str, cache_control: str | None
 ) -> None:
-    assert keys.headers_of(key) == (content_type, cache_control)
+    assert layout.headers_of(key) == (content_type, cache_control)
 
 
 def test_mirror_writes_and_removes(s3: S3Client, fresh: str, tmp_path: Path) -> None:
@@ -104,7 +108,7 @@ def test_sync_then_load_round_trips(s3: S3Client, fresh: str, tmp_path: Path) ->
     for key, body in contents.items():
         got = s3.get_object(Bucket=restored, Key=key)
         assert got["Body"].read() == body
-        assert got["ContentType"] == keys.headers_of(key)[0]
+        assert got["ContentType"] == layout.headers_of(key)[0]
 
 
 def test_a_key_that_is_also_a_folder_is_counted_as_not_storable(

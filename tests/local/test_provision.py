@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from pyshelf.keys import EVENT_SUFFIXES
+from pyshelf.constants import EVENT_SUFFIXES
 from pyshelf.local import provision
 
 if TYPE_CHECKING:

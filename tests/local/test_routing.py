@@ -8,8 +8,8 @@ from typing import Any, get_args
 
 import pytest
 
-from pyshelf import keys
-from pyshelf.routing import (
+from pyshelf.core import layout
+from pyshelf.core.routing import (
     Answer,
     Forward,
     PageName,
@@ -43,7 +43,7 @@ def test_the_table_is_not_empty() -> None:
 
 
 def test_page_names_are_the_bucket_layout_names() -> None:
-    assert set(get_args(PageName)) == set(keys.PAGE_NAMES)
+    assert set(get_args(PageName)) == set(layout.PAGE_NAMES)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import click
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
-from pyshelf.distributions import normalize_project
+from pyshelf.core.filenames import normalize_project
 
 
 def _project(name: str) -> NormalizedName:

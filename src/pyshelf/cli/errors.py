@@ -26,8 +26,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from pyshelf.s3store import error_code
 from pyshelf.storage import StorageError
+from pyshelf.storage.s3 import error_code
 
 
 class Exit(IntEnum):

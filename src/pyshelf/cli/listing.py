@@ -10,7 +10,7 @@ from packaging.utils import NormalizedName
 from pyshelf.cli import arguments
 from pyshelf.cli.errors import EXIT_CODES_HELP, CliError
 from pyshelf.cli.target import TargetOptions, connect, target_options
-from pyshelf.published import BucketIndex, IndexUnreadable, PublishedProject
+from pyshelf.publish.index_reader import BucketIndex, IndexUnreadable, PublishedProject
 
 EPILOG = f"""\b
 Examples:

@@ -7,11 +7,11 @@ from botocore.exceptions import ClientError
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from pyshelf import releases
 from pyshelf.cli import arguments
 from pyshelf.cli.errors import EXIT_CODES_HELP, CliError
 from pyshelf.cli.target import Connection, TargetOptions, connect, target_options
-from pyshelf.learn import Snapshot
+from pyshelf.indexer.file_facts import Snapshot
+from pyshelf.publish import releases
 
 DELETE_EPILOG = f"""\b
 Examples:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from packaging.utils import NormalizedName
 
-from pyshelf import indexer
 from pyshelf.cli import arguments
 from pyshelf.cli.errors import EXIT_CODES_HELP, CliError
 from pyshelf.cli.target import TargetOptions, connect, target_options
+from pyshelf.indexer import regenerate
 
 EPILOG = f"""\b
 Examples:
@@ -35,17 +35,17 @@ def reindex(target: TargetOptions, projects: tuple[NormalizedName, ...], all_: b
     connection = connect(target)
     with connection.errors():
         try:
-            results = indexer.reindex(connection.store, None if all_ else projects)
-        except indexer.ReindexIncomplete as exc:
+            results = regenerate.reindex(connection.store, None if all_ else projects)
+        except regenerate.ReindexIncomplete as exc:
             _report(exc.results)
             raise CliError(f"{exc}; run reindex again for them") from None
-        except indexer.StillChanging as exc:  # the root itself
+        except regenerate.StillChanging as exc:  # the root itself
             raise CliError(f"{exc}; run reindex again") from None
     _report(results)
     click.echo(f"reindexed {len(results)} project(s) and the root")
 
 
-def _report(results: list[indexer.ProjectResult]) -> None:
+def _report(results: list[regenerate.ProjectResult]) -> None:
     for result in results:
         if result.files == 0:
             state = "no files; removed from the index" if result.root_affected else "no files"

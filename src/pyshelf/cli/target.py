@@ -19,7 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, InvalidRegionError
 
 from pyshelf.cli.errors import CliError, aws_errors
-from pyshelf.s3store import S3Store
+from pyshelf.storage.s3 import S3Store
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -12,9 +12,9 @@ from packaging.utils import NormalizedName
 from pyshelf.cli.errors import EXIT_CODES_HELP, Conflict, InvalidFiles, TimedOut
 from pyshelf.cli.progress import Progress
 from pyshelf.cli.target import Connection, TargetOptions, connect, target_options
-from pyshelf.published import BucketIndex, HttpIndex, Index, wait_until_listed
-from pyshelf.transfer import Action, Planned, Uploader
-from pyshelf.validate import LocalDistribution, check_all
+from pyshelf.publish.checks import LocalDistribution, check_all
+from pyshelf.publish.index_reader import BucketIndex, HttpIndex, Index, wait_until_listed
+from pyshelf.publish.transfer import Action, Planned, Uploader
 
 EPILOG = f"""\b
 Examples:

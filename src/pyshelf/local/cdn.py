@@ -1,5 +1,5 @@
 """The local CDN: an HTTP server that routes each request like the CloudFront Function
-(`pyshelf.routing`) and serves the key from the emulated S3 (`origin`)."""
+(`pyshelf.core.routing`) and serves the key from the emulated S3 (`origin`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pyshelf.core.routing import Answer, Forward, Request, route
 from pyshelf.local.accesslog import AccessLog, Entry
 from pyshelf.local.origin import OriginError, OriginResponse, fetch
-from pyshelf.routing import Answer, Forward, Request, route
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from pyshelf import keys
-from pyshelf.s3store import is_missing
+from pyshelf.core import layout
+from pyshelf.storage.s3 import is_missing
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -156,7 +156,7 @@ class DataDir:
 
 
 def _put(s3: S3Client, bucket: str, key: str, path: Path) -> str:
-    content_type, cache_control = keys.headers_of(key)
+    content_type, cache_control = layout.headers_of(key)
     extra: dict[str, Any] = {"CacheControl": cache_control} if cache_control else {}
     with path.open("rb") as body:
         response = s3.put_object(

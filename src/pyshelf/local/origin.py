@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from pyshelf.keys import IMMUTABLE_CACHE_CONTROL, PAGE_CACHE_CONTROL, PAGE_NAMES
-from pyshelf.s3store import error_code, is_missing
+from pyshelf.core.layout import IMMUTABLE_CACHE_CONTROL, PAGE_CACHE_CONTROL, PAGE_NAMES
+from pyshelf.storage.s3 import error_code, is_missing
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -7,8 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pyshelf.events import QUEUE_MAX_RECEIVE_COUNT, QUEUE_RETENTION_DAYS
-from pyshelf.keys import EVENT_SUFFIXES
+from pyshelf.constants import EVENT_SUFFIXES, QUEUE_MAX_RECEIVE_COUNT, QUEUE_RETENTION_DAYS
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

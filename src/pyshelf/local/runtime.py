@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pyshelf.batch import handle_event
-from pyshelf.indexer import reindex
+from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.regenerate import reindex
 from pyshelf.local import aws, moto_compat, provision
 from pyshelf.local.accesslog import AccessLog
 from pyshelf.local.banner import Endpoints, banner
@@ -26,7 +26,7 @@ from pyshelf.local.datadir import DataDir
 from pyshelf.local.emulator import Emulator, EmulatorError
 from pyshelf.local.sqs_events import keys_named
 from pyshelf.local.worker import Worker
-from pyshelf.s3store import S3Store
+from pyshelf.storage.s3 import S3Store
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

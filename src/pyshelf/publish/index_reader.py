@@ -17,11 +17,11 @@ from typing import Any, Protocol
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from pyshelf import keys
-from pyshelf.distributions import NotADistribution, parse_distribution
+from pyshelf.core import layout
+from pyshelf.core.filenames import NotADistribution, parse_distribution
 from pyshelf.storage import Storage
 
-JSON_ACCEPT = keys.JSON_TYPE
+JSON_ACCEPT = layout.JSON_TYPE
 HTTP_TIMEOUT_SECONDS = 10
 
 
@@ -103,12 +103,12 @@ class BucketIndex:
         self.store = store
 
     def project(self, name: NormalizedName) -> PublishedProject | None:
-        blob = self.store.get(keys.page_keys(name)[1])
+        blob = self.store.get(layout.page_keys(name)[1])
         return parse_project(blob.body) if blob else None
 
     def projects(self) -> list[str] | None:
         """The projects of the root page, or None if there is no root page yet."""
-        blob = self.store.get(keys.page_keys(None)[1])
+        blob = self.store.get(layout.page_keys(None)[1])
         return parse_root(blob.body) if blob else None
 
 

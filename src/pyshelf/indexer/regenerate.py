@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from packaging.utils import NormalizedName
 
-from pyshelf import keys, render
-from pyshelf.facts import sha256_of
-from pyshelf.learn import Snapshot, learn
-from pyshelf.manifest import Manifest
-from pyshelf.model import build_project_page
-from pyshelf.pages import Page, write_page, write_pages
-from pyshelf.refile import refile
+from pyshelf.core import layout, render
+from pyshelf.core.facts_cache import Manifest
+from pyshelf.core.inspection import sha256_of
+from pyshelf.core.page_model import build_project_page
+from pyshelf.indexer.derived import Page, write_page, write_pages
+from pyshelf.indexer.file_facts import Snapshot, learn
+from pyshelf.indexer.refile import refile
 from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def discover_projects(store: Storage) -> list[NormalizedName]:
     Lambda does when it hears of one."""
     found: set[NormalizedName] = set()
     for item in store.list(""):
-        info = keys.classify(item.key)
+        info = layout.classify(item.key)
         if info.dist and not info.filed:
             refile(store, item.key, info.dist.project)
         if info.project and info.kind in ("manifest", "distribution", "page", "yank"):
@@ -111,11 +111,11 @@ class _InputsChanged(Exception):
 
 def _project_attempt(store: Storage, result: ProjectResult) -> None:
     project = result.project
-    html_key, json_key = keys.page_keys(project)
-    cached = store.get(keys.manifest_key(project))
+    html_key, json_key = layout.page_keys(project)
+    cached = store.get(layout.manifest_key(project))
     manifest = Manifest.loads(cached.body) if cached else Manifest()
     cache_page = Page(
-        keys.manifest_key(project), Head(cached.etag, sha256_of(cached.body)) if cached else None
+        layout.manifest_key(project), Head(cached.etag, sha256_of(cached.body)) if cached else None
     )
     pages = [Page(html_key, store.head(html_key)), Page(json_key, store.head(json_key))]
     snapshot = Snapshot.take(store, project)
@@ -152,12 +152,12 @@ def _verify(store: Storage, project: NormalizedName, snapshot: Snapshot) -> None
 
 
 def _root_names(store: Storage) -> Sequence[NormalizedName]:
-    names = (keys.project_of_manifest(item.key) for item in store.list(keys.MANIFEST_PREFIX))
+    names = (layout.project_of_manifest(item.key) for item in store.list(layout.MANIFEST_PREFIX))
     return sorted(name for name in names if name)
 
 
 def _root_attempt(store: Storage) -> bool:
-    html_key, json_key = keys.page_keys(None)
+    html_key, json_key = layout.page_keys(None)
     pages = [Page(html_key, store.head(html_key)), Page(json_key, store.head(json_key))]
     names = _root_names(store)
     pages[0].body = render.root_html(names)

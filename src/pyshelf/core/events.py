@@ -21,11 +21,6 @@ class ObjectEvent:
         return self.name.startswith("ObjectRemoved")
 
 
-# The events queue, as both the stack and `pyshelf serve` build it: a message that fails this
-# many receives goes to the dead-letter queue; both queues keep messages this long.
-QUEUE_MAX_RECEIVE_COUNT = 5
-QUEUE_RETENTION_DAYS = 14
-
 # The message id of a plain (non-SQS) S3 event: it is retried as a whole.
 PLAIN_S3_EVENT = "s3-event"
 

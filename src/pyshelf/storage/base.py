@@ -1,6 +1,6 @@
 """The one storage seam of pyshelf: a small Protocol the indexer, CLI and local mode use.
 
-`pyshelf.s3store.S3Store` implements it over boto3; nothing else in the core knows about S3.
+`pyshelf.storage.s3.S3Store` implements it over boto3; nothing else in the core knows about S3.
 """
 
 from __future__ import annotations

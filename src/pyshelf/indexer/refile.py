@@ -7,8 +7,8 @@ import posixpath
 
 from packaging.utils import NormalizedName
 
-from pyshelf import keys
-from pyshelf.learn import hash_object
+from pyshelf.core import layout
+from pyshelf.indexer.file_facts import hash_object
 from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ def refile(store: Storage, key: str, project: NormalizedName) -> str | None:
 
     Returns the new key, or None when the file stays where it is (a different file already holds
     that name) or is already gone (another invocation moved it)."""
-    target = keys.distribution_key(project, posixpath.basename(key))
+    target = layout.distribution_key(project, posixpath.basename(key))
     try:
         if _target_taken(store, key, target):
             return None

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pyshelf import keys
-from pyshelf.facts import sha256_of
+from pyshelf.core import layout
+from pyshelf.core.inspection import sha256_of
 from pyshelf.storage import SHA256_META, Head, Storage
 
 
@@ -22,7 +22,7 @@ class Page:
 
     @property
     def headers(self) -> tuple[str, str | None]:
-        return keys.headers_of(self.key)
+        return layout.headers_of(self.key)
 
 
 def write_pages(store: Storage, pages: Iterable[Page]) -> bool:

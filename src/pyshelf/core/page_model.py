@@ -10,7 +10,7 @@ from urllib.parse import quote
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from pyshelf.distributions import Distribution
+from pyshelf.core.filenames import Distribution
 
 
 @dataclass(frozen=True, slots=True)

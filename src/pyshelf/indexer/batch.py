@@ -12,10 +12,10 @@ from typing import Any
 
 from packaging.utils import NormalizedName
 
-from pyshelf import keys
-from pyshelf.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_of
-from pyshelf.indexer import regenerate_project, regenerate_root
-from pyshelf.refile import refile
+from pyshelf.core import layout
+from pyshelf.core.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_of
+from pyshelf.indexer.refile import refile
+from pyshelf.indexer.regenerate import regenerate_project, regenerate_root
 from pyshelf.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def _project_of(store: Storage, event: ObjectEvent) -> NormalizedName | None:
     if event.bucket != store.bucket:
         log.warning("%s: ignored: event from bucket %s", event.key, event.bucket)
         return None
-    info = keys.classify(event.key)
+    info = layout.classify(event.key)
     if info.dist and event.removed and not info.filed:
         log.info("%s: ignored: a misplaced file went (it was never listed)", event.key)
         return None

@@ -8,7 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pyshelf.model import FileFacts
+from pyshelf.core.page_model import FileFacts
 
 SCHEMA = 1
 

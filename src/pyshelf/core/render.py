@@ -11,12 +11,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from pyshelf.model import IndexedFile, ProjectPage
+from pyshelf.core.page_model import IndexedFile, ProjectPage
 
 API_VERSION = "1.1"
 
 _env = Environment(
-    loader=PackageLoader("pyshelf", "templates"),
+    loader=PackageLoader("pyshelf.core", "templates"),
     autoescape=True,
     undefined=StrictUndefined,
     trim_blocks=True,

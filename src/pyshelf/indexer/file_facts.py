@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from pyshelf import keys
-from pyshelf.distributions import Distribution
-from pyshelf.facts import HashingWriter, inspect, sha256_of
-from pyshelf.manifest import Manifest, YankFacts
-from pyshelf.model import FileFacts, Listed
+from pyshelf.core import layout
+from pyshelf.core.facts_cache import Manifest, YankFacts
+from pyshelf.core.filenames import Distribution
+from pyshelf.core.inspection import HashingWriter, inspect, sha256_of
+from pyshelf.core.page_model import FileFacts, Listed
 from pyshelf.storage import NotFound, ObjectInfo, Storage
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ class Snapshot:
         dists: list[tuple[ObjectInfo, Distribution]] = []
         yanks: list[tuple[ObjectInfo, Version]] = []
         metadata: dict[str, str] = {}
-        for row in store.list(keys.project_prefix(project)):
-            info = keys.classify(row.key)
+        for row in store.list(layout.project_prefix(project)):
+            info = layout.classify(row.key)
             if info.dist and info.filed:
                 dists.append((row, info.dist))
             elif info.version:
@@ -77,7 +77,7 @@ def learn(store: Storage, snapshot: Snapshot, manifest: Manifest) -> Learned:
         learned.cache.files[dist.filename] = facts
         learned.listed.append(Listed(dist, facts, row.last_modified))
         if facts.metadata_sha256:
-            learned.metadata_keys.add(keys.metadata_key(row.key))
+            learned.metadata_keys.add(layout.metadata_key(row.key))
     for row, version in snapshot.yanks:
         yank = manifest.yanks.get(row.key)
         if yank is None or yank.etag != row.etag:
@@ -110,10 +110,10 @@ def read_facts(store: Storage, row: ObjectInfo, dist: Distribution) -> FileFacts
     if found.metadata is None:
         return facts
     etag = store.put(
-        keys.metadata_key(row.key),
+        layout.metadata_key(row.key),
         found.metadata,
-        content_type=keys.METADATA_TYPE,
-        cache_control=keys.IMMUTABLE_CACHE_CONTROL,
+        content_type=layout.METADATA_TYPE,
+        cache_control=layout.IMMUTABLE_CACHE_CONTROL,
     )
     return replace(facts, metadata_sha256=sha256_of(found.metadata), metadata_etag=etag)
 
@@ -130,4 +130,4 @@ def _still_valid(facts: FileFacts, row: ObjectInfo, snapshot: Snapshot) -> bool:
         return False
     if facts.metadata_sha256 is None:
         return True
-    return snapshot.metadata.get(keys.metadata_key(row.key)) == facts.metadata_etag
+    return snapshot.metadata.get(layout.metadata_key(row.key)) == facts.metadata_etag

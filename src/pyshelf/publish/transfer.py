@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 from packaging.utils import NormalizedName
 
-from pyshelf import keys
-from pyshelf.learn import hash_object
-from pyshelf.published import BucketIndex, IndexUnreadable
-from pyshelf.s3store import S3Store, raise_expected
+from pyshelf.core import layout
+from pyshelf.indexer.file_facts import hash_object
+from pyshelf.publish.checks import LocalDistribution
+from pyshelf.publish.index_reader import BucketIndex, IndexUnreadable
 from pyshelf.storage import SHA256_META, Head, NotFound, PreconditionFailed
-from pyshelf.validate import LocalDistribution
+from pyshelf.storage.s3 import S3Store, raise_expected
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
@@ -119,8 +119,8 @@ class Uploader:
         self.store.put(
             local.key,
             body,
-            content_type=keys.distribution_content_type(local.filename),
-            cache_control=keys.IMMUTABLE_CACHE_CONTROL,
+            content_type=layout.distribution_content_type(local.filename),
+            cache_control=layout.IMMUTABLE_CACHE_CONTROL,
             metadata={SHA256_META: local.sha256},
             if_match=if_match,
             if_none_match=if_match is None,
@@ -132,8 +132,8 @@ class Uploader:
         upload_id = client.create_multipart_upload(
             Bucket=bucket,
             Key=key,
-            ContentType=keys.distribution_content_type(local.filename),
-            CacheControl=keys.IMMUTABLE_CACHE_CONTROL,
+            ContentType=layout.distribution_content_type(local.filename),
+            CacheControl=layout.IMMUTABLE_CACHE_CONTROL,
             Metadata={SHA256_META: local.sha256},
         )["UploadId"]
         try:

@@ -10,9 +10,8 @@ from typing import Literal
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pyshelf.distributions import (
-    DISTRIBUTION_SUFFIXES,
-    ZIP_SUFFIXES,
+from pyshelf.constants import METADATA_SUFFIX, YANK_SUFFIX, ZIP_SUFFIXES
+from pyshelf.core.filenames import (
     Distribution,
     NotADistribution,
     parse_distribution,
@@ -23,10 +22,6 @@ MANIFEST_PREFIX = PRIVATE_PREFIX + "projects/"
 ROOT_HTML = "index.html"
 ROOT_JSON = "index.json"
 PAGE_NAMES = (ROOT_HTML, ROOT_JSON)
-METADATA_SUFFIX = ".metadata"
-YANK_SUFFIX = ".yank"
-# Keys whose creation or removal the indexer must hear about (the bucket's event filters).
-EVENT_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
 
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"

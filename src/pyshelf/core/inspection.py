@@ -18,7 +18,7 @@ from typing import IO
 from packaging.metadata import parse_email
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from pyshelf.distributions import Distribution
+from pyshelf.core.filenames import Distribution
 
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 # What reading a damaged archive can raise: bad headers, truncated or corrupt compressed streams

@@ -15,9 +15,14 @@ from packaging.metadata import parse_email
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pyshelf import keys
-from pyshelf.distributions import Distribution, NotADistribution, parse_distribution
-from pyshelf.facts import UNREADABLE_ARCHIVE, HashingWriter, sdist_pkg_info, wheel_metadata
+from pyshelf.core import layout
+from pyshelf.core.filenames import Distribution, NotADistribution, parse_distribution
+from pyshelf.core.inspection import (
+    UNREADABLE_ARCHIVE,
+    HashingWriter,
+    sdist_pkg_info,
+    wheel_metadata,
+)
 
 CHUNK = 1024 * 1024
 
@@ -45,7 +50,7 @@ class LocalDistribution:
 
     @property
     def key(self) -> str:
-        return keys.distribution_key(self.dist.project, self.dist.filename)
+        return layout.distribution_key(self.dist.project, self.dist.filename)
 
 
 def check_all(paths: Iterable[Path]) -> tuple[list[LocalDistribution], list[str]]:

@@ -1,5 +1,5 @@
 """The distributions and yank records of a project in the bucket, from one listing
-(`pyshelf.learn.Snapshot`): select what to delete, write and remove yank records
+(`pyshelf.indexer.file_facts.Snapshot`): select what to delete, write and remove yank records
 (`<project>/<version>.yank`, body = the reason). Versions compare as PEP 440 versions, as the
 indexer does (`1.0` and `1.0.0` are one release). The indexer hears of every change and
 regenerates the project's pages."""
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from pyshelf import keys
-from pyshelf.distributions import Distribution
-from pyshelf.learn import Snapshot
+from pyshelf.core import layout
+from pyshelf.core.filenames import Distribution
+from pyshelf.indexer.file_facts import Snapshot
 from pyshelf.storage import Storage
 
 
@@ -58,8 +58,8 @@ def yank(
     store: Storage, snapshot: Snapshot, project: NormalizedName, version: Version, reason: str
 ) -> str:
     """Write the yank record of a release (replacing any reason it had); return its key."""
-    key, *others = yank_records(snapshot, version) or [keys.yank_key(project, version)]
-    content_type, cache_control = keys.headers_of(key)
+    key, *others = yank_records(snapshot, version) or [layout.yank_key(project, version)]
+    content_type, cache_control = layout.headers_of(key)
     store.put(key, reason.encode("utf-8"), content_type=content_type, cache_control=cache_control)
     for other in others:  # one release, one record
         store.delete(other)

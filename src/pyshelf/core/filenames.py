@@ -20,10 +20,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-WHEEL_SUFFIX = ".whl"
-SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
-ZIP_SUFFIXES = (WHEEL_SUFFIX, ".zip")  # zip archives; the rest are tarballs
-DISTRIBUTION_SUFFIXES = (WHEEL_SUFFIX, *SDIST_SUFFIXES)
+from pyshelf.constants import DISTRIBUTION_SUFFIXES, WHEEL_SUFFIX, ZIP_SUFFIXES
+
 _LEGACY_SDIST = {".tar.bz2": len(".tar.bz2"), ".tgz": len(".tgz")}
 
 Kind = Literal["wheel", "sdist"]

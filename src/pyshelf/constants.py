@@ -1,0 +1,25 @@
+"""Settings shared by the package and the CDK app (`infra/`), as plain data.
+
+This is the only module of `pyshelf` that `infra/` may import (an import-linter contract in
+pyproject.toml says so): it imports nothing, so the stack's code never depends on the package's.
+"""
+
+from __future__ import annotations
+
+# Distribution filenames pyshelf lists (docs/layout.md). Legacy `.tar.bz2`/`.tgz` sdists are
+# still installed by pip and uv.
+WHEEL_SUFFIX = ".whl"
+SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
+ZIP_SUFFIXES = (WHEEL_SUFFIX, ".zip")  # zip archives; the rest are tarballs
+DISTRIBUTION_SUFFIXES = (WHEEL_SUFFIX, *SDIST_SUFFIXES)
+
+# Keys beside the distributions: PEP 658 core metadata, and yank records of whole releases.
+METADATA_SUFFIX = ".metadata"
+YANK_SUFFIX = ".yank"
+# Keys whose creation or removal the indexer must hear about (the bucket's event filters).
+EVENT_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
+
+# The events queue, as both the stack and `pyshelf serve` build it: a message that fails this
+# many receives goes to the dead-letter queue; both queues keep messages this long.
+QUEUE_MAX_RECEIVE_COUNT = 5
+QUEUE_RETENTION_DAYS = 14
