@@ -143,7 +143,7 @@ class Row:
             for call in self.calls
             if call.kind == "GET"
             and call.key != self.new_key
-            and layout.classify(call.key).kind == "distribution"
+            and isinstance(layout.classify(call.key), layout.DistributionKey)
         )
 
     def signature(self) -> tuple[int, ...]:

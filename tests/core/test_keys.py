@@ -21,7 +21,7 @@ from pyshelf.core import layout
         ("foo/1.0+local.yank", "yank", "foo"),
         ("foo/not-a-version.yank", "other", None),
         ("Foo/1.0.yank", "other", None),
-        ("_pyshelf/projects/foo.json", "manifest", "foo"),
+        ("_pyshelf/projects/foo.json", "facts-cache", "foo"),
         ("_pyshelf/other", "other", None),
         ("notes/readme.txt", "other", None),
         ("Foo_Bar/index.html", "other", None),
@@ -29,9 +29,18 @@ from pyshelf.core import layout
 )
 def test_classify(key: str, kind: str, project: str | None) -> None:
     info = layout.classify(key)
-    assert (info.kind, info.project) == (kind, project)
-    if kind == "other":
+    assert (info.kind, getattr(info, "project", None)) == (kind, project)
+    if isinstance(info, layout.OtherKey):
         assert info.reason
+
+
+def test_classify_carries_the_parsed_parts() -> None:
+    info = layout.classify("other/Foo_Bar-2.0-py3-none-any.whl")
+    assert isinstance(info, layout.DistributionKey)
+    assert (info.dist.filename, info.filed) == ("Foo_Bar-2.0-py3-none-any.whl", False)
+    yank = layout.classify("foo/1.0.0.yank")
+    assert isinstance(yank, layout.YankKey)
+    assert str(yank.version) == "1.0.0"
 
 
 @pytest.mark.parametrize(
@@ -58,7 +67,7 @@ def test_generated_keys_never_match_event_suffixes() -> None:
         layout.metadata_key("foo/foo-1.0-py3-none-any.whl"),
         *layout.page_keys("foo"),
         *layout.page_keys(None),
-        layout.manifest_key("foo"),
+        layout.facts_cache_key("foo"),
     ]
     for key in generated:
         assert not key.endswith(EVENT_SUFFIXES), key

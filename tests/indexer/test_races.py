@@ -19,7 +19,7 @@ from helpers import body, keys_in, page, put, sha256
 from packaging.utils import canonicalize_name
 
 from pyshelf.core import layout
-from pyshelf.core.facts_cache import Manifest
+from pyshelf.core.facts_cache import FactsCache
 from pyshelf.core.inspection import wheel_metadata
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.regenerate import regenerate_project
@@ -71,7 +71,7 @@ def expected_state(store: S3Store) -> dict[str, dict[str, str]]:
     state: dict[str, dict[str, str]] = {}
     for item in store.list(""):
         info = layout.classify(item.key)
-        if info.kind == "distribution" and layout.is_filed(item.key):
+        if isinstance(info, layout.DistributionKey) and info.filed:
             name = item.key.split("/", 1)[1]
             state.setdefault(str(info.project), {})[name] = sha256(body(store, item.key))
     return state
@@ -87,7 +87,7 @@ def assert_index_matches_bucket(store: S3Store) -> None:
     for project in PROJECTS:
         if project not in state:
             assert not ({f"{project}/index.html", f"{project}/index.json"} & keys_in(store))
-            assert layout.manifest_key(project) not in keys_in(store)
+            assert layout.facts_cache_key(project) not in keys_in(store)
             continue
         files = {
             f["filename"]: f["hashes"]["sha256"]
@@ -112,7 +112,7 @@ def assert_metadata_and_cache_exact(store: S3Store, project: str, index: dict[st
         assert body(store, key) == expected, key
         entry = files[key.rsplit("/", 1)[1][: -len(".metadata")]]
         assert entry["core-metadata"] == {"sha256": sha256(expected)}
-    cache = Manifest.loads(body(store, layout.manifest_key(canonicalize_name(project))))
+    cache = FactsCache.loads(body(store, layout.facts_cache_key(canonicalize_name(project))))
     assert {name: facts.sha256 for name, facts in cache.files.items()} == {
         name: f["hashes"]["sha256"] for name, f in files.items()
     }

@@ -45,6 +45,8 @@ LAMBDA_MODULES = [
     "pyshelf.indexer.regenerate",
     "pyshelf.storage",
     "pyshelf.storage.base",
+    "pyshelf.storage.folder",
+    "pyshelf.storage.hashing",
     "pyshelf.storage.s3",
 ]
 

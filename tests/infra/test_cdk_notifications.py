@@ -55,7 +55,7 @@ def generated_keys(project: NormalizedName) -> list[str]:
     return [
         layout.metadata_key(layout.distribution_key(project, WHEEL)),
         *layout.page_keys(project),
-        layout.manifest_key(project),
+        layout.facts_cache_key(project),
     ]
 
 

@@ -57,7 +57,7 @@ def test_unsafe_keys_are_refused(key: str) -> None:
             layout.METADATA_TYPE,
             layout.IMMUTABLE_CACHE_CONTROL,
         ),
-        ("_pyshelf/projects/foo.json", layout.MANIFEST_TYPE, "no-store"),
+        ("_pyshelf/projects/foo.json", layout.FACTS_CACHE_TYPE, "no-store"),
         ("foo/1.0.yank", "text/plain; charset=utf-8", "no-store"),
         ("notes.txt", "text/plain", None),
     ],

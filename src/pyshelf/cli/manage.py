@@ -10,8 +10,8 @@ from packaging.version import Version
 from pyshelf.cli import arguments
 from pyshelf.cli.errors import EXIT_CODES_HELP, CliError
 from pyshelf.cli.target import Connection, TargetOptions, connect, target_options
-from pyshelf.indexer.file_facts import Snapshot
 from pyshelf.publish import releases
+from pyshelf.storage.folder import ProjectFolder
 
 DELETE_EPILOG = f"""\b
 Examples:
@@ -52,8 +52,8 @@ def delete(
     """
     connection = connect(target)
     with connection.errors():
-        snapshot = Snapshot.take(connection.store, project)
-        stored = releases.stored_distributions(snapshot)
+        folder = ProjectFolder.take(connection.store, project)
+        stored = releases.stored_distributions(folder)
         chosen = releases.select(stored, version=version, filename=filename)
         if not chosen:
             raise CliError(
@@ -71,7 +71,7 @@ def delete(
         # A release with no file left loses its yank record too, so a later upload of that
         # version is not born yanked.
         for emptied in sorted(releases.emptied_versions(stored, chosen)):
-            if releases.unyank(connection.store, snapshot, emptied):
+            if releases.unyank(connection.store, folder, emptied):
                 click.echo(f"removed the yank record of {project} {emptied}")
 
 
@@ -111,10 +111,10 @@ def yank(target: TargetOptions, project: NormalizedName, version: Version, reaso
     """
     connection = connect(target)
     with connection.errors():
-        snapshot = Snapshot.take(connection.store, project)
-        if not releases.select(releases.stored_distributions(snapshot), version=version):
+        folder = ProjectFolder.take(connection.store, project)
+        if not releases.select(releases.stored_distributions(folder), version=version):
             raise CliError(f"nothing to yank: no files of {project} {version} in the bucket")
-        key = releases.yank(connection.store, snapshot, project, version, reason)
+        key = releases.yank(connection.store, folder, project, version, reason)
     suffix = f" ({reason})" if reason else ""
     click.echo(f"yanked: {project} {version}{suffix}  [{connection.url_of(key)}]")
 
@@ -128,7 +128,7 @@ def unyank(target: TargetOptions, project: NormalizedName, version: Version) -> 
     connection = connect(target)
     with connection.errors():
         removed = releases.unyank(
-            connection.store, Snapshot.take(connection.store, project), version
+            connection.store, ProjectFolder.take(connection.store, project), version
         )
     if removed:
         click.echo(f"unyanked: {project} {version}")

@@ -1,4 +1,4 @@
-"""The per-project facts cache (pure): what was learned from each file and yank record, so a
+"""The per-project facts cache (pure): what was gathered from each file and yank record, so a
 regeneration never reads an unchanged file again. Entries are keyed by filename and are only
 trusted while the listed ETag and size still match (an overwritten key is read again)."""
 
@@ -20,7 +20,7 @@ class YankFacts:
 
 
 @dataclass(slots=True)
-class Manifest:
+class FactsCache:
     files: dict[str, FileFacts] = field(default_factory=dict)
     yanks: dict[str, YankFacts] = field(default_factory=dict)
 
@@ -33,8 +33,8 @@ class Manifest:
         return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
     @classmethod
-    def loads(cls, data: bytes) -> Manifest:
-        """Parse a manifest; anything unreadable or of another schema is an empty cache."""
+    def loads(cls, data: bytes) -> FactsCache:
+        """Parse a facts_cache; anything unreadable or of another schema is an empty cache."""
         try:
             document: dict[str, Any] = json.loads(data)
             if document.get("schema") != SCHEMA:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -18,7 +18,7 @@ from pyshelf.core.filenames import (
 )
 
 PRIVATE_PREFIX = "_pyshelf/"
-MANIFEST_PREFIX = PRIVATE_PREFIX + "projects/"
+FACTS_CACHE_PREFIX = PRIVATE_PREFIX + "projects/"
 ROOT_HTML = "index.html"
 ROOT_JSON = "index.json"
 PAGE_NAMES = (ROOT_HTML, ROOT_JSON)
@@ -26,7 +26,7 @@ PAGE_NAMES = (ROOT_HTML, ROOT_JSON)
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 METADATA_TYPE = "text/plain; charset=utf-8"
-MANIFEST_TYPE = "application/json"
+FACTS_CACHE_TYPE = "application/json"
 YANK_TYPE = "text/plain; charset=utf-8"
 ZIP_DISTRIBUTION_TYPE = "application/zip"  # .whl, .zip
 DISTRIBUTION_TYPE = "application/octet-stream"  # tarballs: never Content-Encoding: gzip
@@ -34,20 +34,61 @@ PAGE_CACHE_CONTROL = "public, max-age=10"
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 PRIVATE_CACHE_CONTROL = "no-store"  # facts caches and yank records change in place
 
-KeyKind = Literal["distribution", "yank", "metadata", "page", "manifest", "other"]
+
+@dataclass(frozen=True, slots=True)
+class DistributionKey:
+    """A distribution; `filed` when it sits directly in its project's folder."""
+
+    dist: Distribution
+    filed: bool
+    kind: ClassVar[str] = "distribution"
+
+    @property
+    def project(self) -> NormalizedName:
+        return self.dist.project
 
 
 @dataclass(frozen=True, slots=True)
-class KeyInfo:
-    """What a key is. `project` is set for distributions (from the filename) and yank records,
-    metadata files and pages (from the folder)."""
+class YankKey:
+    """The yank record of release `version` of `project`."""
 
-    kind: KeyKind
-    project: NormalizedName | None = None
-    reason: str = ""
-    dist: Distribution | None = None  # distributions: the parsed filename
-    filed: bool = False  # distributions: directly in their project's folder
-    version: Version | None = None  # yank records: the yanked release
+    project: NormalizedName
+    version: Version
+    kind: ClassVar[str] = "yank"
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataKey:
+    """A `.metadata` file; `project` is its folder's, when that is a normalized name."""
+
+    project: NormalizedName | None
+    kind: ClassVar[str] = "metadata"
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    """A project page, or the root page (`project` None)."""
+
+    project: NormalizedName | None
+    kind: ClassVar[str] = "page"
+
+
+@dataclass(frozen=True, slots=True)
+class FactsCacheKey:
+    project: NormalizedName
+    kind: ClassVar[str] = "facts-cache"
+
+
+@dataclass(frozen=True, slots=True)
+class OtherKey:
+    """Anything the indexer ignores, and why."""
+
+    reason: str
+    kind: ClassVar[str] = "other"
+
+
+KeyInfo = DistributionKey | YankKey | MetadataKey | PageKey | FactsCacheKey | OtherKey
+"""What a key is: one of the kinds of docs/layout.md's table."""
 
 
 def distribution_content_type(filename: str) -> str:
@@ -58,18 +99,19 @@ def distribution_content_type(filename: str) -> str:
 
 def headers_of(key: str) -> tuple[str, str | None]:
     """(Content-Type, Cache-Control or None) an object is stored with: docs/layout.md's table."""
-    info = classify(key)
-    if info.kind == "page":
-        return (JSON_TYPE if key.endswith(ROOT_JSON) else HTML_TYPE), PAGE_CACHE_CONTROL
-    if info.kind == "metadata":
-        return METADATA_TYPE, IMMUTABLE_CACHE_CONTROL
-    if info.kind == "manifest":
-        return MANIFEST_TYPE, PRIVATE_CACHE_CONTROL
-    if info.kind == "distribution":
-        return distribution_content_type(key), IMMUTABLE_CACHE_CONTROL
-    if info.kind == "yank":
-        return YANK_TYPE, PRIVATE_CACHE_CONTROL
-    return mimetypes.guess_type(key)[0] or DISTRIBUTION_TYPE, None
+    match classify(key):
+        case PageKey():
+            return (JSON_TYPE if key.endswith(ROOT_JSON) else HTML_TYPE), PAGE_CACHE_CONTROL
+        case MetadataKey():
+            return METADATA_TYPE, IMMUTABLE_CACHE_CONTROL
+        case FactsCacheKey():
+            return FACTS_CACHE_TYPE, PRIVATE_CACHE_CONTROL
+        case DistributionKey():
+            return distribution_content_type(key), IMMUTABLE_CACHE_CONTROL
+        case YankKey():
+            return YANK_TYPE, PRIVATE_CACHE_CONTROL
+        case _:
+            return mimetypes.guess_type(key)[0] or DISTRIBUTION_TYPE, None
 
 
 def project_prefix(project: NormalizedName) -> str:
@@ -90,14 +132,14 @@ def page_keys(project: NormalizedName | None) -> tuple[str, str]:
     return folder + ROOT_HTML, folder + ROOT_JSON
 
 
-def manifest_key(project: NormalizedName) -> str:
-    return f"{MANIFEST_PREFIX}{project}.json"
+def facts_cache_key(project: NormalizedName) -> str:
+    return f"{FACTS_CACHE_PREFIX}{project}.json"
 
 
-def project_of_manifest(key: str) -> NormalizedName | None:
-    if not (key.startswith(MANIFEST_PREFIX) and key.endswith(".json")):
+def project_of_facts_cache(key: str) -> NormalizedName | None:
+    if not (key.startswith(FACTS_CACHE_PREFIX) and key.endswith(".json")):
         return None
-    name = key[len(MANIFEST_PREFIX) : -len(".json")]
+    name = key[len(FACTS_CACHE_PREFIX) : -len(".json")]
     return _as_normalized(name)
 
 
@@ -119,33 +161,34 @@ def version_of_yank(key: str) -> Version | None:
 def classify(key: str) -> KeyInfo:
     """Say what a bucket key is, with a reason for keys the indexer ignores."""
     if key.startswith(PRIVATE_PREFIX):
-        project = project_of_manifest(key)
-        return KeyInfo("manifest", project) if project else KeyInfo("other", reason="private")
+        project = project_of_facts_cache(key)
+        return FactsCacheKey(project) if project else OtherKey("private")
     folder, base = posixpath.split(key)
     folder_project = _as_normalized(folder)
     if base.endswith(METADATA_SUFFIX):
-        return KeyInfo("metadata", folder_project)
+        return MetadataKey(folder_project)
     if base in PAGE_NAMES and (folder == "" or folder_project):
-        return KeyInfo("page", folder_project)
+        return PageKey(folder_project)
     if base.endswith(YANK_SUFFIX):
         return _classify_yank(key, folder_project)
     try:
         dist = parse_distribution(base)
     except NotADistribution as exc:
-        return KeyInfo("other", reason=str(exc))
-    return KeyInfo("distribution", dist.project, dist=dist, filed=folder == dist.project)
+        return OtherKey(str(exc))
+    return DistributionKey(dist, filed=folder == dist.project)
 
 
 def _classify_yank(key: str, folder_project: NormalizedName | None) -> KeyInfo:
     version = version_of_yank(key)
     if folder_project and version:
-        return KeyInfo("yank", folder_project, version=version)
-    return KeyInfo("other", reason=f"{key}: yank records live at <project>/<version>.yank")
+        return YankKey(folder_project, version)
+    return OtherKey(f"{key}: yank records live at <project>/<version>.yank")
 
 
 def is_filed(key: str) -> bool:
     """True when a distribution key sits in its project's folder under its own filename."""
-    return classify(key).filed
+    info = classify(key)
+    return isinstance(info, DistributionKey) and info.filed
 
 
 def _as_normalized(folder: str) -> NormalizedName | None:

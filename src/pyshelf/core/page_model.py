@@ -15,7 +15,7 @@ from pyshelf.core.filenames import Distribution
 
 @dataclass(frozen=True, slots=True)
 class FileFacts:
-    """What pyshelf learned by reading a distribution once. Valid while the object's ETag and
+    """What pyshelf gathered by reading a distribution once. Valid while the object's ETag and
     size are unchanged; `metadata_etag` is the ETag of the `.metadata` object written from it."""
 
     etag: str

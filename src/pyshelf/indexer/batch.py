@@ -86,15 +86,17 @@ def _project_of(store: Storage, event: ObjectEvent) -> NormalizedName | None:
     if event.bucket != store.bucket:
         log.warning("%s: ignored: event from bucket %s", event.key, event.bucket)
         return None
-    info = layout.classify(event.key)
-    if info.dist and event.removed and not info.filed:
-        log.info("%s: ignored: a misplaced file went (it was never listed)", event.key)
-        return None
-    if info.dist:
-        if not info.filed:
-            refile(store, event.key, info.dist.project)
-        return info.dist.project
-    if info.kind == "yank":
-        return info.project
-    log.info("%s: ignored: %s", event.key, info.reason or f"{info.kind} object")
+    match layout.classify(event.key):
+        case layout.DistributionKey(filed=False) if event.removed:
+            log.info("%s: ignored: a misplaced file went (it was never listed)", event.key)
+            return None
+        case layout.DistributionKey(filed=False, dist=dist):
+            refile(store, event.key, dist.project)
+            return dist.project
+        case layout.DistributionKey() | layout.YankKey() as info:
+            return info.project
+        case layout.OtherKey(reason=reason):
+            log.info("%s: ignored: %s", event.key, reason)
+        case info:
+            log.info("%s: ignored: %s object", event.key, info.kind)
     return None

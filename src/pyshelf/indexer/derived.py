@@ -1,6 +1,6 @@
 """Write derived objects only when their bytes change, and never over a newer version.
 
-A `Page` pairs what was read before listing (`current`: ETag and body hash) with what should be
+A `Derived` pairs what was read before listing (`current`: ETag and body hash) with what should be
 there now (`body`, None for "should not exist"). Writes are conditional on `current`.
 """
 
@@ -15,7 +15,7 @@ from pyshelf.storage import SHA256_META, Head, Storage
 
 
 @dataclass(slots=True)
-class Page:
+class Derived:
     key: str
     current: Head | None
     body: bytes | None = None
@@ -25,15 +25,15 @@ class Page:
         return layout.headers_of(self.key)
 
 
-def write_pages(store: Storage, pages: Iterable[Page]) -> bool:
+def write_all(store: Storage, pages: Iterable[Derived]) -> bool:
     """Bring each page to its wanted state; True if anything was written or deleted."""
     changed = False
     for page in pages:
-        changed |= write_page(store, page)
+        changed |= write_derived(store, page)
     return changed
 
 
-def write_page(store: Storage, page: Page) -> bool:
+def write_derived(store: Storage, page: Derived) -> bool:
     if page.body is None:
         if page.current is None:
             return False

@@ -8,8 +8,8 @@ import posixpath
 from packaging.utils import NormalizedName
 
 from pyshelf.core import layout
-from pyshelf.indexer.file_facts import hash_object
 from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
+from pyshelf.storage.hashing import hash_object
 
 log = logging.getLogger(__name__)
 

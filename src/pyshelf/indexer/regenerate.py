@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from packaging.utils import NormalizedName
 
 from pyshelf.core import layout, render
-from pyshelf.core.facts_cache import Manifest
+from pyshelf.core.facts_cache import FactsCache
 from pyshelf.core.inspection import sha256_of
 from pyshelf.core.page_model import build_project_page
-from pyshelf.indexer.derived import Page, write_page, write_pages
-from pyshelf.indexer.file_facts import Snapshot, learn
+from pyshelf.indexer.derived import Derived, write_all, write_derived
+from pyshelf.indexer.file_facts import gather_facts
 from pyshelf.indexer.refile import refile
 from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
+from pyshelf.storage.folder import ProjectFolder
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -97,11 +98,14 @@ def discover_projects(store: Storage) -> list[NormalizedName]:
     Lambda does when it hears of one."""
     found: set[NormalizedName] = set()
     for item in store.list(""):
-        info = layout.classify(item.key)
-        if info.dist and not info.filed:
-            refile(store, item.key, info.dist.project)
-        if info.project and info.kind in ("manifest", "distribution", "page", "yank"):
-            found.add(info.project)
+        match layout.classify(item.key):
+            case layout.DistributionKey(filed=False, dist=dist):
+                refile(store, item.key, dist.project)
+                found.add(dist.project)
+            case layout.DistributionKey() | layout.YankKey() | layout.FactsCacheKey() as info:
+                found.add(info.project)
+            case layout.PageKey(project=project) if project:
+                found.add(project)
     return sorted(found)
 
 
@@ -112,57 +116,60 @@ class _InputsChanged(Exception):
 def _project_attempt(store: Storage, result: ProjectResult) -> None:
     project = result.project
     html_key, json_key = layout.page_keys(project)
-    cached = store.get(layout.manifest_key(project))
-    manifest = Manifest.loads(cached.body) if cached else Manifest()
-    cache_page = Page(
-        layout.manifest_key(project), Head(cached.etag, sha256_of(cached.body)) if cached else None
+    cached = store.get(layout.facts_cache_key(project))
+    facts_cache = FactsCache.loads(cached.body) if cached else FactsCache()
+    facts_cache_object = Derived(
+        layout.facts_cache_key(project),
+        Head(cached.etag, sha256_of(cached.body)) if cached else None,
     )
-    pages = [Page(html_key, store.head(html_key)), Page(json_key, store.head(json_key))]
-    snapshot = Snapshot.take(store, project)
-    learned = learn(store, snapshot, manifest)
-    if learned.listed:
-        page = build_project_page(project, learned.listed, learned.yanks)
+    pages = [Derived(html_key, store.head(html_key)), Derived(json_key, store.head(json_key))]
+    folder = ProjectFolder.take(store, project)
+    gathered = gather_facts(store, folder, facts_cache)
+    if gathered.listed:
+        page = build_project_page(project, gathered.listed, gathered.yanks)
         pages[0].body = render.project_html(page)
         pages[1].body = render.project_json(page)
-        cache_page.body = learned.cache.dumps()
-    wrote = learned.wrote_metadata
-    wrote |= _delete_stale_metadata(store, snapshot, learned.metadata_keys)
-    wrote |= write_pages(store, pages)
+        facts_cache_object.body = gathered.facts_cache.dumps()
+    wrote = gathered.wrote_metadata
+    wrote |= _delete_stale_metadata(store, folder, gathered.metadata_keys)
+    wrote |= write_all(store, pages)
     # The facts cache goes last: its existence is what puts the project in the root.
-    if write_page(store, cache_page):
+    if write_derived(store, facts_cache_object):
         wrote = True
-        result.root_affected |= (cached is None) != (cache_page.body is None)
+        result.root_affected |= (cached is None) != (facts_cache_object.body is None)
     result.changed |= wrote
     if wrote:  # only a writer has to look again (docs/race-freedom.md)
-        _verify(store, project, snapshot)
-    result.files = len(learned.listed)
+        _verify(store, project, folder)
+    result.files = len(gathered.listed)
 
 
-def _delete_stale_metadata(store: Storage, snapshot: Snapshot, wanted: set[str]) -> bool:
-    stale = [key for key in snapshot.metadata if key not in wanted]
+def _delete_stale_metadata(store: Storage, folder: ProjectFolder, wanted: set[str]) -> bool:
+    stale = [key for key in folder.metadata if key not in wanted]
     for key in stale:
         store.delete(key)
     return bool(stale)
 
 
-def _verify(store: Storage, project: NormalizedName, snapshot: Snapshot) -> None:
-    again = Snapshot.take(store, project)
-    if again.inputs != snapshot.inputs:
+def _verify(store: Storage, project: NormalizedName, folder: ProjectFolder) -> None:
+    again = ProjectFolder.take(store, project)
+    if again.inputs != folder.inputs:
         raise _InputsChanged("the folder changed while its pages were written")
 
 
 def _root_names(store: Storage) -> Sequence[NormalizedName]:
-    names = (layout.project_of_manifest(item.key) for item in store.list(layout.MANIFEST_PREFIX))
+    names = (
+        layout.project_of_facts_cache(item.key) for item in store.list(layout.FACTS_CACHE_PREFIX)
+    )
     return sorted(name for name in names if name)
 
 
 def _root_attempt(store: Storage) -> bool:
     html_key, json_key = layout.page_keys(None)
-    pages = [Page(html_key, store.head(html_key)), Page(json_key, store.head(json_key))]
+    pages = [Derived(html_key, store.head(html_key)), Derived(json_key, store.head(json_key))]
     names = _root_names(store)
     pages[0].body = render.root_html(names)
     pages[1].body = render.root_json(names)
-    changed = write_pages(store, pages)
+    changed = write_all(store, pages)
     if changed and _root_names(store) != names:
         raise _InputsChanged("the project set changed while the root was written")
     return changed

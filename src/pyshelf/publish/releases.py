@@ -1,5 +1,5 @@
 """The distributions and yank records of a project in the bucket, from one listing
-(`pyshelf.indexer.file_facts.Snapshot`): select what to delete, write and remove yank records
+(`pyshelf.storage.folder.ProjectFolder`): select what to delete, write and remove yank records
 (`<project>/<version>.yank`, body = the reason). Versions compare as PEP 440 versions, as the
 indexer does (`1.0` and `1.0.0` are one release). The indexer hears of every change and
 regenerates the project's pages."""
@@ -13,8 +13,8 @@ from packaging.version import Version
 
 from pyshelf.core import layout
 from pyshelf.core.filenames import Distribution
-from pyshelf.indexer.file_facts import Snapshot
 from pyshelf.storage import Storage
+from pyshelf.storage.folder import ProjectFolder
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,8 @@ class Stored:
     size: int
 
 
-def stored_distributions(snapshot: Snapshot) -> list[Stored]:
-    found = [Stored(row.key, dist, row.size) for row, dist in snapshot.dists]
+def stored_distributions(folder: ProjectFolder) -> list[Stored]:
+    found = [Stored(row.key, dist, row.size) for row, dist in folder.dists]
     return sorted(found, key=lambda s: (s.dist.version, s.dist.filename))
 
 
@@ -49,16 +49,16 @@ def emptied_versions(stored: list[Stored], deleted: list[Stored]) -> set[Version
     return {s.dist.version for s in deleted} - left
 
 
-def yank_records(snapshot: Snapshot, version: Version) -> list[str]:
+def yank_records(folder: ProjectFolder, version: Version) -> list[str]:
     """Keys of the yank records of a release, however its version was spelt."""
-    return sorted(row.key for row, yanked in snapshot.yanks if yanked == version)
+    return sorted(row.key for row, yanked in folder.yanks if yanked == version)
 
 
 def yank(
-    store: Storage, snapshot: Snapshot, project: NormalizedName, version: Version, reason: str
+    store: Storage, folder: ProjectFolder, project: NormalizedName, version: Version, reason: str
 ) -> str:
     """Write the yank record of a release (replacing any reason it had); return its key."""
-    key, *others = yank_records(snapshot, version) or [layout.yank_key(project, version)]
+    key, *others = yank_records(folder, version) or [layout.yank_key(project, version)]
     content_type, cache_control = layout.headers_of(key)
     store.put(key, reason.encode("utf-8"), content_type=content_type, cache_control=cache_control)
     for other in others:  # one release, one record
@@ -66,9 +66,9 @@ def yank(
     return key
 
 
-def unyank(store: Storage, snapshot: Snapshot, version: Version) -> bool:
+def unyank(store: Storage, folder: ProjectFolder, version: Version) -> bool:
     """Remove the yank records of a release; False if it was not yanked."""
-    found = yank_records(snapshot, version)
+    found = yank_records(folder, version)
     for key in found:
         store.delete(key)
     return bool(found)

@@ -18,10 +18,10 @@ from botocore.exceptions import ClientError
 from packaging.utils import NormalizedName
 
 from pyshelf.core import layout
-from pyshelf.indexer.file_facts import hash_object
 from pyshelf.publish.checks import LocalDistribution
 from pyshelf.publish.index_reader import BucketIndex, IndexUnreadable
 from pyshelf.storage import SHA256_META, Head, NotFound, PreconditionFailed
+from pyshelf.storage.hashing import hash_object
 from pyshelf.storage.s3 import S3Store, raise_expected
 
 if TYPE_CHECKING:
