@@ -11,8 +11,6 @@ Files and `.metadata` never change under their name, so they are cached for a ye
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
@@ -20,10 +18,10 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.cdn.function_code import function_code
 from infra.nag import acknowledge
 from pyshelf.constants import DISTRIBUTION_SUFFIXES, METADATA_SUFFIX
 
-ROUTE_JS = Path(__file__).with_name("route.js")
 IMMUTABLE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)
 # Text is compressed at the edge; archives are not (never gzip a .tar.gz twice).
 COMPRESSED_SUFFIXES = (METADATA_SUFFIX,)
@@ -59,7 +57,7 @@ class PackageCdn(Construct):
         self.function = cloudfront.Function(
             self,
             "Route",
-            code=cloudfront.FunctionCode.from_file(file_path=str(ROUTE_JS)),
+            code=cloudfront.FunctionCode.from_inline(function_code({"access": "public"})),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
             comment="pyshelf: route, normalize and negotiate viewer requests",
         )

@@ -1,5 +1,5 @@
 // pyshelf CloudFront Function (cloudfront-js-2.0, viewer request): route a viewer request onto
-// the bucket layout (docs/layout.md). Twin of src/pyshelf/routing.py; both pass
+// the bucket layout (docs/layout.md). Twin of src/pyshelf/core/routing.py; both pass
 // infra/cdn/routing_cases.json.
 //   /simple/...          alias of /... (stripped; kept in redirects)
 //   /                    root page;  /<project>/  project page  (index.json or index.html)
@@ -9,6 +9,8 @@
 // Page format: ?format= (a media type, or json / html) first, then Accept q-values; JSON wins
 // ties; HTML by default (browsers, curl).
 
+// Per-environment settings: this line is replaced at synth (infra/cdn/function_code.py).
+var CONFIG = {"access":"public"};
 var JSON_TYPES = {
     'application/vnd.pypi.simple.v1+json': true,
     'application/vnd.pypi.simple.latest+json': true
