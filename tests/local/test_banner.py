@@ -23,6 +23,6 @@ def test_banner_has_urls_and_copy_paste_examples() -> None:
 
 def test_banner_says_where_state_lives() -> None:
     assert "in memory" in banner(_endpoints(None))
-    with_data = banner(_endpoints(Path("/srv/shelf")))
+    with_data = banner(_endpoints(Path("/srv/shelf")))  # not a filesystem path
     assert "kept in /srv/shelf" in with_data
     assert "in memory" not in with_data

@@ -39,7 +39,17 @@ def test_keys_map_to_relative_paths(key: str, relative: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["../x", "foo/../x", "foo//x", "foo/", "/abs", "a\\b", ".pyshelf-partial/x", "x" * 256]
+    "key",
+    [
+        "../x",  # not a filesystem path
+        "foo/../x",
+        "foo//x",
+        "foo/",
+        "/abs",
+        "a\\b",
+        ".pyshelf-partial/x",
+        "x" * 256,
+    ],  # not a filesystem path
 )
 def test_unsafe_keys_are_refused(key: str) -> None:
     assert path_of(Path("/d"), key) is None
