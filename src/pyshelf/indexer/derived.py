@@ -20,6 +20,16 @@ class Derived:
     current: Head | None
     body: bytes | None = None
 
+    @classmethod
+    def read(cls, store: Storage, key: str, check_bytes: bool = False) -> Derived:
+        """The object's current state: from a HEAD and the sha256 recorded in its metadata, or
+        with `check_bytes` from its body, so that a body a writer forged (with a copied
+        `x-amz-meta-sha256`) does not pass for the right one."""
+        if not check_bytes:
+            return cls(key, store.head(key))
+        blob = store.get(key)
+        return cls(key, Head(blob.etag, sha256_of(blob.body)) if blob else None)
+
     @property
     def headers(self) -> tuple[str, str | None]:
         return layout.headers_of(self.key)

@@ -43,23 +43,28 @@ class ProjectResult:
     root_affected: bool = False
 
 
-def regenerate_project(store: Storage, project: NormalizedName) -> ProjectResult:
-    """Make the project's pages, `.metadata` files and facts cache match its folder."""
+def regenerate_project(
+    store: Storage, project: NormalizedName, *, check_bytes: bool = False
+) -> ProjectResult:
+    """Make the project's pages, `.metadata` files and facts cache match its folder.
+
+    `check_bytes` (reindex) compares the pages' stored bytes with what they should be, instead
+    of trusting their `x-amz-meta-sha256`, which any writer can set: a forged page is repaired."""
     result = ProjectResult(project)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            _project_attempt(store, result)
+            _project_attempt(store, result, check_bytes)
             return result
         except (PreconditionFailed, NotFound, _InputsChanged) as exc:
             log.info("project %s changed during attempt %d (%s); retrying", project, attempt, exc)
     raise StillChanging(f"{project}: still changing after {MAX_ATTEMPTS} attempts")
 
 
-def regenerate_root(store: Storage) -> bool:
+def regenerate_root(store: Storage, *, check_bytes: bool = False) -> bool:
     """Make the root pages list exactly the projects that have a facts cache; True if written."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _root_attempt(store)
+            return _root_attempt(store, check_bytes)
         except (PreconditionFailed, _InputsChanged) as exc:
             log.info("root changed during attempt %d (%s); retrying", attempt, exc)
     raise StillChanging(f"root: still changing after {MAX_ATTEMPTS} attempts")
@@ -76,10 +81,10 @@ def reindex(
     results, failed = [], []
     for project in chosen:
         try:
-            results.append(regenerate_project(store, project))
+            results.append(regenerate_project(store, project, check_bytes=True))
         except StillChanging:
             failed.append(project)
-    regenerate_root(store)
+    regenerate_root(store, check_bytes=True)
     if failed:
         raise ReindexIncomplete(results, failed)
     return results
@@ -113,7 +118,7 @@ class _InputsChanged(Exception):
     pass
 
 
-def _project_attempt(store: Storage, result: ProjectResult) -> None:
+def _project_attempt(store: Storage, result: ProjectResult, check_bytes: bool) -> None:
     project = result.project
     html_key, json_key = layout.page_keys(project)
     cached = store.get(layout.facts_cache_key(project))
@@ -122,7 +127,7 @@ def _project_attempt(store: Storage, result: ProjectResult) -> None:
         layout.facts_cache_key(project),
         Head(cached.etag, sha256_of(cached.body)) if cached else None,
     )
-    pages = [Derived(html_key, store.head(html_key)), Derived(json_key, store.head(json_key))]
+    pages = [Derived.read(store, key, check_bytes) for key in (html_key, json_key)]
     folder = ProjectFolder.take(store, project)
     gathered = gather_facts(store, folder, facts_cache)
     if gathered.listed:
@@ -163,9 +168,8 @@ def _root_names(store: Storage) -> Sequence[NormalizedName]:
     return sorted(name for name in names if name)
 
 
-def _root_attempt(store: Storage) -> bool:
-    html_key, json_key = layout.page_keys(None)
-    pages = [Derived(html_key, store.head(html_key)), Derived(json_key, store.head(json_key))]
+def _root_attempt(store: Storage, check_bytes: bool) -> bool:
+    pages = [Derived.read(store, key, check_bytes) for key in layout.page_keys(None)]
     names = _root_names(store)
     pages[0].body = render.root_html(names)
     pages[1].body = render.root_json(names)
