@@ -40,6 +40,7 @@ def check_golden(name: str, data: bytes) -> None:
     path = GOLDEN / name
     if os.environ.get("PYSHELF_UPDATE_GOLDEN"):
         path.write_bytes(data)
+        pytest.fail(f"{name}: golden file rewritten; review the diff, then run without the flag")
     assert data == path.read_bytes(), f"{name} differs from its golden file"
 
 
