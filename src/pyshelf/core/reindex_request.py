@@ -1,0 +1,108 @@
+"""Reindex requests (pure): what `pyshelf reindex` puts on the events queue for the indexer to
+perform, and the report the indexer writes back under `_pyshelf/reindex/`.
+
+An operator never writes pages with their own credentials: only the indexer's role may write
+derived objects (the bucket policy says so). The request is an SQS message body beside the S3
+notifications:
+
+    {"pyshelf": "reindex", "request": ID, "projects": [NAME, ...] or null (every project)}
+
+and the report, `_pyshelf/reindex/<ID>.json`:
+
+    {"request": ID, "projects": [{"name": NAME, "outcome": OUTCOME, "files": N}, ...]}
+
+with OUTCOME one of `rebuilt` (something was rewritten), `unchanged`, `unknown` (no such
+project in the bucket) or `still-changing` (it kept changing under every attempt: run again).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from pyshelf.core.layout import PRIVATE_PREFIX
+
+REPORT_PREFIX = PRIVATE_PREFIX + "reindex/"
+REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+MARKER = "reindex"
+Outcome = Literal["rebuilt", "unchanged", "unknown", "still-changing"]
+OUTCOMES: tuple[Outcome, ...] = ("rebuilt", "unchanged", "unknown", "still-changing")
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexRequest:
+    request_id: str
+    projects: tuple[NormalizedName, ...] | None  # None: every project in the bucket
+
+    def dumps(self) -> str:
+        projects = None if self.projects is None else list(self.projects)
+        return json.dumps({"pyshelf": MARKER, "request": self.request_id, "projects": projects})
+
+    @property
+    def report_key(self) -> str:
+        return report_key(self.request_id)
+
+
+def report_key(request_id: str) -> str:
+    return f"{REPORT_PREFIX}{request_id}.json"
+
+
+def is_reindex_request(document: Mapping[str, Any]) -> bool:
+    return document.get("pyshelf") == MARKER
+
+
+def parse_request(document: Mapping[str, Any]) -> ReindexRequest:
+    """The request in a message body; ValueError says what is wrong with a malformed one."""
+    request_id = document.get("request")
+    if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
+        raise ValueError(f"reindex request id {request_id!r} is not 1-64 letters, digits or '-'")
+    projects = document.get("projects")
+    if projects is None:
+        return ReindexRequest(request_id, None)
+    if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
+        raise ValueError("reindex request: projects must be a list of names or null")
+    names = tuple(sorted({canonicalize_name(p, validate=True) for p in projects}))
+    return ReindexRequest(request_id, names)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectOutcome:
+    name: str
+    outcome: Outcome
+    files: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexReport:
+    request_id: str
+    projects: tuple[ProjectOutcome, ...]
+
+    def dumps(self) -> bytes:
+        rows = [{"name": p.name, "outcome": p.outcome, "files": p.files} for p in self.projects]
+        document = {"request": self.request_id, "projects": rows}
+        return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+    @classmethod
+    def loads(cls, data: bytes) -> ReindexReport:
+        """Parse a report; ValueError for anything malformed."""
+        try:
+            document = json.loads(data)
+            rows = tuple(
+                ProjectOutcome(str(row["name"]), _outcome(row["outcome"]), int(row["files"]))
+                for row in document["projects"]
+            )
+            return cls(str(document["request"]), rows)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"malformed reindex report: {exc!r}") from None
+
+
+def _outcome(value: object) -> Outcome:
+    for outcome in OUTCOMES:
+        if value == outcome:
+            return outcome
+    raise ValueError(f"unknown reindex outcome {value!r}")
