@@ -47,6 +47,7 @@ synth: $(VENV)/.dev-installed node_modules/.installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/requests_per_upload.py
 	$(BIN)/python bench/upload_latency.py
+	$(BIN)/python bench/edge_function.py
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

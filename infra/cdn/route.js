@@ -1,6 +1,8 @@
+import cf from 'cloudfront';
+import crypto from 'crypto';
 // pyshelf CloudFront Function (cloudfront-js-2.0, viewer request): route a viewer request onto
-// the bucket layout (docs/layout.md). Twin of src/pyshelf/core/routing.py; both pass
-// infra/cdn/routing_cases.json.
+// the bucket layout (docs/layout.md). Twin of src/pyshelf/core/routing.py and edge_auth.py; both
+// pass infra/cdn/routing_cases.json and auth_cases.json.
 //   /simple/...          alias of /... (stripped; kept in redirects)
 //   /                    root page;  /<project>/  project page  (index.json or index.html)
 //   /<project>/<file>    the file, unchanged
@@ -8,6 +10,8 @@
 //   invalid name, deeper paths, empty segments  404 (this also hides _pyshelf/)
 // Page format: ?format= (a media type, or json / html) first, then Accept q-values; JSON wins
 // ties; HTML by default (browsers, curl).
+// Private: no usable read token (core/tokens.py record in the KVS) 401; a project scope not
+// covering the normalized project (the root: unscoped only) 403, checked before redirects.
 
 // Per-environment settings: this line is replaced at synth (infra/cdn/function_code.py).
 var CONFIG = {"access":"public"};
@@ -94,6 +98,12 @@ function answer(statusCode, statusDescription, headers) {
     return { statusCode: statusCode, statusDescription: statusDescription, headers: headers || {} };
 }
 
+function denied(statusCode, statusDescription, headers) {
+    headers = headers || {};
+    headers['cache-control'] = { value: 'no-store' };
+    return answer(statusCode, statusDescription, headers);
+}
+
 function redirect(location, request) {
     return answer(301, 'Moved Permanently', {
         location: { value: location + queryString(request.querystring) }
@@ -105,12 +115,84 @@ function page(request, folder) {
     return request;
 }
 
-function routeProject(request, prefix, segments) {
+var TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+var GLOB = /^[a-z0-9*?](-?[a-z0-9*?])*$/;
+var kvs;
+
+// The token: Basic, canonical base64 of printable ASCII user:password; the password, or the
+// user when the password is empty. The header is capped. Never log it.
+function presented(header) {
+    var m = header && header.value.length <= 1024 && /^Basic +(\S*)$/i.exec(header.value);
+    var b64 = m ? m[1] : '';
+    var bytes = Buffer.from(b64, 'base64');
+    var text = bytes.toString('base64') === b64 ? bytes.toString() : '';
+    var colon = text.indexOf(':');
+    return colon < 0 || !/^[ -~]*$/.test(text) ? '' : text.slice(colon + 1) || text.slice(0, colon);
+}
+
+function uint(n) {
+    return typeof n === 'number' && n % 1 === 0 && n >= 0;
+}
+
+// A usable read token's record (as TokenRecord.decode reads it), or null. The store is keyed
+// by the token's SHA-256: no secret is compared here. get() rejects for a missing key.
+async function authorize(header) {
+    var token = presented(header);
+    try {
+        kvs = kvs || cf.kvs();
+        var r = token && JSON.parse(await kvs.get(
+            'token:' + crypto.createHash('sha256').update(token).digest('hex')));
+    } catch (e) {
+        return null;
+    }
+    var valid = r && r.v === 1 && typeof r.n === 'string' && TOKEN_NAME.test(r.n) &&
+        uint(r.c) && uint(r.e) && Array.isArray(r.s) && r.s.length > 0 &&
+        r.s.every(function (s) { return s === 'read' || s === 'upload'; }) &&
+        (r.p == null || Array.isArray(r.p) && r.p.length > 0 && r.p.every(function (g) {
+            return typeof g === 'string' && g.length <= 100 && GLOB.test(g);
+        }));
+    return valid && r.s.indexOf('read') >= 0 && (!r.e || Date.now() / 1000 < r.e) ? r : null;
+}
+
+// fnmatchcase with * and ? (no backtracking blow-up).
+function matches(glob, name) {
+    var g = 0, n = 0, star = -1, mark = 0;
+    while (n < name.length) {
+        if (glob[g] === '*') {
+            star = g++;
+            mark = n;
+        } else if (g < glob.length && (glob[g] === '?' || glob[g] === name[n])) {
+            g++;
+            n++;
+        } else if (star < 0) {
+            return false;
+        } else {
+            g = star + 1;
+            n = ++mark;
+        }
+    }
+    while (glob[g] === '*') {
+        g++;
+    }
+    return g === glob.length;
+}
+
+// token: the viewer's record (null: public index). Checked before any redirect.
+function allowed(token, project) {
+    return !token || !token.p || (project !== null && token.p.some(function (glob) {
+        return matches(glob, project);
+    }));
+}
+
+function routeProject(request, prefix, segments, token) {
     var raw = decode(segments[0]);
     if (raw === null || !VALID_NAME.test(raw)) {
         return answer(404, 'Not Found');
     }
     var project = raw.toLowerCase().replace(/[-_.]+/g, '-');
+    if (!allowed(token, project)) {
+        return denied(403, 'Forbidden');
+    }
     var rest = segments.length === 2 ? segments[1] : null;
     if (project !== raw || rest === null) {
         return redirect(prefix + '/' + project + '/' + (rest || ''), request);
@@ -122,22 +204,34 @@ function routeProject(request, prefix, segments) {
     return request;
 }
 
-function handler(event) {
-    var request = event.request;
+function route(request, token) {
     var segments = request.uri.split('/').slice(1);
     var prefix = '';
     if (segments[0] === 'simple') {
         if (segments.length === 1) {
-            return redirect('/simple/', request);
+            return allowed(token, null) ? redirect('/simple/', request) : denied(403, 'Forbidden');
         }
         prefix = '/simple';
         segments = segments.slice(1);
     }
     if (segments.length === 1 && segments[0] === '') {
-        return page(request, '/');
+        return allowed(token, null) ? page(request, '/') : denied(403, 'Forbidden');
     }
     if (segments.length > 2 || segments.slice(0, -1).indexOf('') !== -1) {
         return answer(404, 'Not Found');
     }
-    return routeProject(request, prefix, segments);
+    return routeProject(request, prefix, segments, token);
+}
+
+async function handler(event) {
+    var request = event.request;
+    if (CONFIG.access === 'public') {
+        return route(request, null);
+    }
+    var token = await authorize(request.headers.authorization);
+    if (!token) {
+        return denied(401, 'Unauthorized', { 'www-authenticate': { value: 'Basic realm="pyshelf"' } });
+    }
+    delete request.headers.authorization; // the token stays at the edge
+    return route(request, token);
 }

@@ -1,45 +1,56 @@
-// Run the CloudFront Function source against the shared routing case table.
-// usage: node run_cf_cases.js ROUTE_JS CASES_JSON  -> prints [{name, got}] as JSON, where got
-// has the shape of a case's `expect`.
+// Run a CloudFront Function's code against a case table (routing_cases.json, auth_cases.json).
+// usage: node run_cf_cases.js FUNCTION_JS CASES_JSON
+//   -> prints {results: [{name, got}], stats} as JSON, where got has the shape of a case's
+//   `expect`. A table with `kvs` ([{key, value}]) and `now` gets a KeyValueStore stub and a
+//   pinned clock; without `kvs`, no store is associated (cf.kvs() throws).
 'use strict';
 const fs = require('fs');
-const vm = require('vm');
+const { cfEvent, load } = require('./cf_runtime.js');
 
-const [routePath, casesPath] = process.argv.slice(2);
-// Evaluate the file as CloudFront does: top-level declarations, no modules, no require.
-const sandbox = {};
-vm.runInNewContext(fs.readFileSync(routePath, 'utf8') + '\nthis.handler = handler;', sandbox);
-
-function cfEvent(request) {
-    const wrap = (map) => Object.fromEntries(
-        Object.entries(map).map(([name, value]) => [name, { value }]));
-    return {
-        version: '1.0',
-        context: { eventType: 'viewer-request' },
-        viewer: { ip: '192.0.2.1' },
-        request: {
-            method: request.method,
-            uri: request.uri,
-            querystring: wrap(request.querystring),
-            headers: wrap(request.headers),
-            cookies: {},
-        },
-    };
-}
-
-function outcome(result) {
+// {uri} for a forwarded request, plus what must not change on the way: the query string (the
+// cache key) and no Authorization header. {status[, location][, headers]} for an answer.
+function outcome(result, request) {
     if (result.statusCode === undefined) {
-        return { uri: result.uri };
+        const got = { uri: result.uri };
+        const query = Object.fromEntries(
+            Object.entries(result.querystring).map(([name, entry]) => [name, entry.value]));
+        if (JSON.stringify(query) !== JSON.stringify(request.querystring)) {
+            got.querystring = query;
+        }
+        if (result.headers.authorization !== undefined) {
+            got.authorization = 'forwarded';
+        }
+        return got;
     }
     const got = { status: result.statusCode };
-    if (result.headers && result.headers.location) {
-        got.location = result.headers.location.value;
+    const headers = {};
+    Object.entries(result.headers || {}).forEach(([name, entry]) => {
+        if (name === 'location') {
+            got.location = entry.value;
+        } else {
+            headers[name] = entry.value;
+        }
+    });
+    if (Object.keys(headers).length > 0) {
+        got.headers = headers;
     }
     return got;
 }
 
-const { cases } = JSON.parse(fs.readFileSync(casesPath, 'utf8'));
-const results = cases.map((c) => {
-    return { name: c.name, got: outcome(sandbox.handler(cfEvent(c.request))) };
+async function main() {
+    const [functionPath, casesPath] = process.argv.slice(2);
+    const table = JSON.parse(fs.readFileSync(casesPath, 'utf8'));
+    const kvs = table.kvs ? Object.fromEntries(table.kvs.map((e) => [e.key, e.value])) : null;
+    const now = table.now === undefined ? null : table.now;
+    const { handler, stats } = load(fs.readFileSync(functionPath, 'utf8'), { kvs, now });
+    const results = [];
+    for (const c of table.cases) {
+        results.push({ name: c.name, got: outcome(await handler(cfEvent(c.request)), c.request) });
+    }
+    process.stdout.write(JSON.stringify({ results, stats }));
+}
+
+main().catch((error) => {
+    process.stderr.write(`${error.stack}\n`);
+    process.exit(1);
 });
-process.stdout.write(JSON.stringify(results));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import time
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pyshelf.core import layout
+from pyshelf.core.edge_auth import EdgeSettings
+from pyshelf.core.tokens import TokenRecord, token_key
 from pyshelf.local.accesslog import AccessLog
 from pyshelf.local.cdn import CDN
 
@@ -21,6 +24,7 @@ PIP_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
     "text/html; q=0.01"
 )
+PIP_HEADER = {"Accept": PIP_ACCEPT}
 WHEEL = "foo/foo-1.0+local-py3-none-any.whl"
 
 
@@ -127,3 +131,99 @@ def test_access_log_has_one_line_per_request_with_the_key(cdn: tuple[CDN, io.Str
         '"GET /foo/ HTTP/1.1" 200 14 "foo/index.json"',
         f'"HEAD /foo/foo-1.0%2Blocal-py3-none-any.whl HTTP/1.1" 200 0 "{WHEEL}"',
     ]
+
+
+NOW = 1_767_225_600
+READER = "reader-secret-token"
+SCOPED = "scoped-secret-token"
+BRIEF = "brief-secret-token"
+RECORDS = {
+    token_key(READER): TokenRecord(name="reader", created=NOW).encode(),
+    token_key(SCOPED): TokenRecord(name="scoped", created=NOW, projects=("foo",)).encode(),
+    token_key(BRIEF): TokenRecord(name="brief", created=NOW, expires=NOW + 60).encode(),
+}
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = float(NOW)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def private_cdn(
+    s3: S3Client, bucket: str, cdn: tuple[CDN, io.StringIO]
+) -> Iterator[tuple[CDN, io.StringIO, _Clock]]:
+    """A private CDN over the same bucket as `cdn`, with a dict for the token store."""
+    stream = io.StringIO()
+    clock = _Clock()
+    server = CDN(
+        s3,
+        bucket,
+        AccessLog(stream),
+        "127.0.0.1",
+        0,
+        settings=EdgeSettings("private"),
+        tokens=RECORDS,
+        clock=clock,
+    )
+    server.start()
+    yield server, stream, clock
+    server.stop()
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    encoded = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {encoded}"}
+
+
+def test_private_without_a_token_is_401_with_a_challenge(
+    private_cdn: tuple[CDN, io.StringIO, _Clock],
+) -> None:
+    server, _, _ = private_cdn
+    for path in ("/", "/foo/", "/foo/foo-1.0%2Blocal-py3-none-any.whl", "/Foo", "/a/b/c"):
+        response, body = _request(server, path)
+        assert (response.status, body) == (401, b"401 Unauthorized\n"), path
+        assert response.headers["WWW-Authenticate"] == 'Basic realm="pyshelf"'
+        assert response.headers["Cache-Control"] == "no-store"
+    response, _ = _request(server, "/", headers=_basic("__token__", "not-a-token"))
+    assert response.status == 401
+
+
+def test_private_with_a_token_serves_pages_and_files(
+    private_cdn: tuple[CDN, io.StringIO, _Clock],
+) -> None:
+    server, stream, _ = private_cdn
+    response, body = _request(server, "/foo/", headers=_basic("__token__", READER) | PIP_HEADER)
+    assert (response.status, body) == (200, b'{"name":"foo"}')
+    path = "/foo/foo-1.0%2Blocal-py3-none-any.whl"
+    response, body = _request(server, path, headers=_basic(READER, ""))
+    assert (response.status, body) == (200, b"0123456789")
+    assert READER not in stream.getvalue()
+
+
+def test_private_scope_is_403_outside_and_on_the_root(
+    private_cdn: tuple[CDN, io.StringIO, _Clock],
+) -> None:
+    server, _, _ = private_cdn
+    response, body = _request(server, "/simple/foo/", headers=_basic("ci", SCOPED))
+    assert (response.status, body) == (200, b"<foo/>")
+    for path in ("/", "/simple/", "/bar/", "/Bar"):
+        response, body = _request(server, path, headers=_basic("ci", SCOPED))
+        assert (response.status, body) == (403, b"403 Forbidden\n"), path
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["WWW-Authenticate"] is None
+
+
+def test_private_expiry_follows_the_clock(private_cdn: tuple[CDN, io.StringIO, _Clock]) -> None:
+    server, _, clock = private_cdn
+    assert _request(server, "/", headers=_basic("__token__", BRIEF))[0].status == 200
+    clock.now = NOW + 60
+    assert _request(server, "/", headers=_basic("__token__", BRIEF))[0].status == 401
+
+
+def test_a_private_cdn_needs_a_token_store(s3: S3Client, bucket: str) -> None:
+    with pytest.raises(ValueError, match="token store"):
+        CDN(s3, bucket, AccessLog(io.StringIO()), "127.0.0.1", 0, settings=EdgeSettings("private"))

@@ -13,6 +13,11 @@ of `infra/cdn/routing_cases.json`. Rules:
   name that is not normalized is redirected (301) to its normalized form, keeping the rest of
   the URL and the query string as sent.
 - A missing trailing slash on a project is a 301 to the same URL with the slash.
+- In a private index (`pyshelf.core.edge_auth` checks the token first), a token with a project
+  scope reaches only the projects its globs cover and never the root page (`/`, `/simple/`,
+  `/simple`): anything else is 403. The scope is checked on the normalized name before any
+  redirect, so a scoped token learns nothing about names outside its scope; 404s are structural
+  and stay 404.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from typing import Literal
 from urllib.parse import quote, unquote
 
 from packaging.utils import canonicalize_name
+
+from pyshelf.core.tokens import TokenRecord
 
 SIMPLE_ALIAS = "simple"
 JSON_TYPES = frozenset(
@@ -70,34 +77,48 @@ class Forward:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The CDN answers itself: a redirect (with `location`) or an error."""
+    """The CDN answers itself: a redirect (with `location`) or an error, with `headers` (lower
+    case names) beside Location."""
 
     status: int
     location: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 Outcome = Forward | Answer
 NOT_FOUND = Answer(404)
+NO_STORE = ("cache-control", "no-store")
+FORBIDDEN = Answer(403, headers=(NO_STORE,))
 
 
-def route(request: Request) -> Outcome:
-    """Where a viewer request goes."""
+def route(request: Request, token: TokenRecord | None = None) -> Outcome:
+    """Where a viewer request goes; `token` is the viewer's token in a private index (None: a
+    public index, where everything is open)."""
     if not request.uri.startswith("/"):
         return NOT_FOUND
     segments = request.uri.split("/")[1:]
     prefix = ""
     if segments[0] == SIMPLE_ALIAS:
         if len(segments) == 1:
-            return _redirect("/simple/", request)
+            return _redirect("/simple/", request) if _allowed(token, None) else FORBIDDEN
         prefix, segments = "/" + SIMPLE_ALIAS, segments[1:]
     if segments == [""]:
+        if not _allowed(token, None):
+            return FORBIDDEN
         return Forward(f"/{negotiate(request)}", negotiated=True)
     if len(segments) > 2 or "" in segments[:-1]:
         return NOT_FOUND
-    return _route_project(prefix, segments, request)
+    return _route_project(prefix, segments, request, token)
 
 
-def _route_project(prefix: str, segments: list[str], request: Request) -> Outcome:
+def _allowed(token: TokenRecord | None, project: str | None) -> bool:
+    """The token's scope covers `project` (None: the root page); no token: a public index."""
+    return token is None or token.covers(project)
+
+
+def _route_project(
+    prefix: str, segments: list[str], request: Request, token: TokenRecord | None
+) -> Outcome:
     raw = unquote(segments[0])
     if not raw.isascii():  # Unicode case folding would accept e.g. KELVIN SIGN
         return NOT_FOUND
@@ -105,6 +126,8 @@ def _route_project(prefix: str, segments: list[str], request: Request) -> Outcom
         project = canonicalize_name(raw, validate=True)
     except ValueError:
         return NOT_FOUND
+    if not _allowed(token, project):
+        return FORBIDDEN
     rest = segments[1] if len(segments) == 2 else None
     if project != raw or rest is None:
         return _redirect(f"{prefix}/{quote(project)}/{rest or ''}", request)

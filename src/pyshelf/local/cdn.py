@@ -1,15 +1,20 @@
 """The local CDN: an HTTP server that routes each request like the CloudFront Function
-(`pyshelf.core.routing`) and serves the key from the emulated S3 (`origin`)."""
+(`pyshelf.core.routing`, behind `pyshelf.core.edge_auth` for a private index) and serves the key
+from the emulated S3 (`origin`)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pyshelf.core.routing import Answer, Forward, Request, route
+from pyshelf.core.edge_auth import EdgeSettings, TokenStore, route_viewer
+from pyshelf.core.routing import Answer, Forward, Request
 from pyshelf.local.accesslog import AccessLog, Entry
 from pyshelf.local.origin import OriginError, OriginResponse, fetch
 
@@ -17,29 +22,70 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
-_REASONS = {301: "Moved Permanently", 404: "Not Found", 502: "Bad Gateway"}
+_REASONS = {
+    301: "Moved Permanently",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    502: "Bad Gateway",
+}
+PUBLIC = EdgeSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeAccess:
+    """What the edge checks: the settings, the token store (needed when private) and the clock
+    (Unix seconds) that decides expiry."""
+
+    settings: EdgeSettings = PUBLIC
+    tokens: TokenStore | None = None
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        if self.settings.access == "private" and self.tokens is None:
+            raise ValueError("a private index needs a token store")
 
 
 class CDNServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], *, s3: S3Client, bucket: str, access_log: AccessLog
+        self,
+        address: tuple[str, int],
+        *,
+        s3: S3Client,
+        bucket: str,
+        access_log: AccessLog,
+        access: EdgeAccess,
     ) -> None:
         super().__init__(address, _Handler)
         self.s3 = s3
         self.bucket = bucket
         self.access_log = access_log
+        self.access = access
 
 
 class CDN:
-    """Serve in a background thread; port 0 picks a free port."""
+    """Serve in a background thread; port 0 picks a free port. A private index takes
+    `settings=EdgeSettings("private")` and the `tokens` store; `clock` gives Unix seconds."""
 
     def __init__(
-        self, s3: S3Client, bucket: str, access_log: AccessLog, host: str, port: int
+        self,
+        s3: S3Client,
+        bucket: str,
+        access_log: AccessLog,
+        host: str,
+        port: int,
+        *,
+        settings: EdgeSettings = PUBLIC,
+        tokens: TokenStore | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        access = EdgeAccess(settings, tokens, clock)
         try:
-            self.server = CDNServer((host, port), s3=s3, bucket=bucket, access_log=access_log)
+            self.server = CDNServer(
+                (host, port), s3=s3, bucket=bucket, access_log=access_log, access=access
+            )
         except OSError as exc:
             raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
         self._thread: threading.Thread | None = None
@@ -83,7 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route_and_fetch(self, *, head: bool) -> None:
         request = _viewer_request(self.command, self.path, dict(self.headers.items()))
-        outcome = route(request)
+        access = self.server.access
+        outcome = route_viewer(request, access.settings, access.tokens, access.clock())
         if isinstance(outcome, Answer):
             self._answer(outcome, head=head)
             return
@@ -104,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, answer: Answer, *, head: bool) -> None:
         reason = _REASONS.get(answer.status, "")
         body = f"{answer.status} {reason}\n".encode()
-        headers = [("Content-Type", "text/plain; charset=utf-8")]
+        headers = [("Content-Type", "text/plain; charset=utf-8"), *answer.headers]
         if answer.location:
             headers.append(("Location", answer.location))
         self._send(
