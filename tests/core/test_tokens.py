@@ -54,10 +54,20 @@ def test_a_record_round_trips_through_its_store_value() -> None:
         '{"v":1,"n":"x","c":1,"e":0,"s":["read"],"p":["Not Normal"]}',
         '{"v":1,"n":"x","c":1,"e":0,"s":["read"],"p":[]}',
         '{"v":1,"c":1,"e":0,"s":["read"]}',
+        '{"v":true,"n":"x","c":1,"e":0,"s":["read"]}',
+        '{"v":1,"n":"x","c":1,"e":0,"s":{"read":1}}',
+        '{"v":1,"n":"x","c":1,"e":0,"s":"read"}',
+        '{"v":1,"n":"x","c":1,"e":0,"s":["read"],"p":"foo"}',
+        '{"v":1,"n":"x","c":1.5,"e":0,"s":["read"]}',
     ],
 )
 def test_malformed_values_decode_to_nothing(value: str) -> None:
     assert TokenRecord.decode(value) is None
+
+
+def test_whole_numbers_written_as_floats_decode_like_in_javascript() -> None:
+    record = TokenRecord.decode('{"v":1.0,"n":"x","c":1.0,"e":2.0,"s":["read"]}')
+    assert record == TokenRecord(name="x", created=1, expires=2)
 
 
 def test_expiry_and_scope() -> None:

@@ -8,6 +8,7 @@ import pytest
 from cdk_support import VARIANT_CERTIFICATE, VARIANT_DOMAIN, Synth
 
 from infra.cdn import ROUTE_JS
+from infra.cdn.function_code import function_code
 from pyshelf.core.layout import PAGE_CACHE_CONTROL
 
 pytestmark = pytest.mark.cdk
@@ -40,7 +41,7 @@ def behaviors(synth: Synth) -> list[dict[str, Any]]:
 
 def test_function_is_route_js_on_cloudfront_js_2(each_env: Synth) -> None:
     _, props = each_env.one("AWS::CloudFront::Function")
-    assert props["FunctionCode"] == ROUTE_JS.read_text()
+    assert props["FunctionCode"] == function_code({"access": "public"})
     assert props["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     assert props["AutoPublish"] is True
 

@@ -103,15 +103,15 @@ class TokenRecord:
         """The record of a store value, or None for anything malformed (which denies)."""
         try:
             document = json.loads(value)
-            if not isinstance(document, dict) or document.get("v") != RECORD_VERSION:
+            if not isinstance(document, dict) or _number(document.get("v")) != RECORD_VERSION:
                 return None
             projects = document.get("p")
             record = cls(
                 name=_text(document["n"]),
                 created=_number(document["c"]),
                 expires=_number(document["e"]) or None,
-                scopes=tuple(_scope(scope) for scope in document["s"]),
-                projects=None if projects is None else tuple(_text(p) for p in projects),
+                scopes=tuple(_scope(scope) for scope in _list(document["s"])),
+                projects=None if projects is None else tuple(_text(p) for p in _list(projects)),
             )
             record._check()
         except (ValueError, KeyError, TypeError):
@@ -139,7 +139,17 @@ def _text(value: object) -> str:
 
 
 def _number(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    """A non-negative whole number; JSON's `1.0` is one too (JavaScript cannot tell them apart,
+    and the edge function must decide as this does)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise TypeError(value)
+    if value != int(value):
+        raise ValueError(value)
+    return int(value)
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
         raise TypeError(value)
     return value
 
