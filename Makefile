@@ -45,6 +45,7 @@ synth: $(VENV)/.dev-installed node_modules/.installed
 	cdk synth -q -c env=prod
 
 bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/requests_per_upload.py
 	$(BIN)/python bench/upload_latency.py
 	$(BIN)/python bench/edge_function.py

@@ -29,6 +29,7 @@ LAMBDA_MODULES = [
     "pyshelf",
     "pyshelf.constants",
     "pyshelf.core",
+    "pyshelf.core.errors",
     "pyshelf.core.events",
     "pyshelf.core.facts_cache",
     "pyshelf.core.filenames",

@@ -1,11 +1,13 @@
-"""The `pyshelf` command line: each command lives in its own module and is registered here."""
+"""The `pyshelf` command line: each command's options and help live in its own module and are
+registered here; what a command does is in `pyshelf.cli.run`, imported only when it runs. Errors
+are shown in one place, `pyshelf.cli.errors.PyshelfGroup`."""
 
 from __future__ import annotations
 
 import click
 
 from pyshelf import __version__
-from pyshelf.cli.errors import EXIT_CODES_HELP
+from pyshelf.cli.errors import EXIT_CODES_HELP, PyshelfGroup
 from pyshelf.cli.listing import list_
 from pyshelf.cli.manage import delete, unyank, yank
 from pyshelf.cli.reindex import reindex
@@ -21,7 +23,9 @@ override them; each has a PYSHELF_* environment variable (PYSHELF_STACK, PYSHELF
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+@click.group(
+    cls=PyshelfGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG
+)
 @click.version_option(__version__, prog_name="pyshelf")
 def main() -> None:
     """pyshelf: a serverless Python package index on S3 + CloudFront."""

@@ -1,15 +1,22 @@
-"""Argument callbacks shared by the commands: project names (normalized), PEP 440 versions."""
+"""Argument callbacks shared by the commands: project names (normalized), PEP 440 versions.
+
+`packaging` is imported when a callback runs, not when the commands are declared, so `--help`
+stays fast (see cli/run)."""
 
 from __future__ import annotations
 
-import click
-from packaging.utils import NormalizedName
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
-from pyshelf.core.filenames import normalize_project
+import click
+
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
 
 
 def _project(name: str) -> NormalizedName:
+    from pyshelf.core.filenames import normalize_project  # noqa: PLC0415
+
     try:
         return normalize_project(name)
     except ValueError:
@@ -29,6 +36,8 @@ def projects(
 
 
 def version(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Version | None:
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
     if value is None:
         return None
     try:

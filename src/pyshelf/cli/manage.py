@@ -1,17 +1,19 @@
-"""`pyshelf delete`, `pyshelf yank`, `pyshelf unyank`: change what a project offers."""
+"""`pyshelf delete`, `pyshelf yank`, `pyshelf unyank`: options and help; the work is
+`pyshelf.cli.run.manage`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from botocore.exceptions import ClientError
-from packaging.utils import NormalizedName
-from packaging.version import Version
 
 from pyshelf.cli import arguments
-from pyshelf.cli.errors import EXIT_CODES_HELP, CliError
-from pyshelf.cli.target import Connection, TargetOptions, connect, target_options
-from pyshelf.publish import releases
-from pyshelf.storage.folder import ProjectFolder
+from pyshelf.cli.errors import EXIT_CODES_HELP
+from pyshelf.cli.target import TargetOptions, target_options
+
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
 
 DELETE_EPILOG = f"""\b
 Examples:
@@ -50,52 +52,9 @@ def delete(
     pages. With bucket versioning (on in pyshelf stacks)
     a deleted file stays recoverable as a previous object version.
     """
-    connection = connect(target)
-    with connection.errors():
-        folder = ProjectFolder.take(connection.store, project)
-        stored = releases.stored_distributions(folder)
-        chosen = releases.select(stored, version=version, filename=filename)
-        if not chosen:
-            raise CliError(
-                f"nothing to delete: no {_what(project, version, filename)} in the bucket"
-            )
-        click.echo(f"{len(chosen)} file(s) of {project} will be deleted:")
-        for listed in chosen:
-            click.echo(f"  {connection.url_of(listed.key)}  ({listed.size} bytes)")
-        click.echo(_recoverability(connection))
-        if not yes:
-            click.confirm("Delete them?", abort=True)
-        for gone in chosen:
-            connection.store.delete(gone.key)
-            click.echo(f"deleted: {connection.url_of(gone.key)}")
-        # A release with no file left loses its yank record too, so a later upload of that
-        # version is not born yanked.
-        for emptied in sorted(releases.emptied_versions(stored, chosen)):
-            if releases.unyank(connection.store, folder, emptied):
-                click.echo(f"removed the yank record of {project} {emptied}")
+    from pyshelf.cli.run.manage import run_delete  # noqa: PLC0415 (slow import: see cli/run)
 
-
-def _what(project: NormalizedName, version: Version | None, filename: str | None) -> str:
-    parts = [f"files of {project}"]
-    if version is not None:
-        parts.append(f"version {version}")
-    if filename:
-        parts.append(f"named {filename}")
-    return " ".join(parts)
-
-
-def _recoverability(connection: Connection) -> str:
-    try:
-        response = connection.s3.get_bucket_versioning(Bucket=connection.target.bucket)
-    except ClientError:
-        return "Note: could not read the bucket's versioning status (no permission?)."
-    status = response.get("Status")
-    if status == "Enabled":
-        return (
-            "The bucket keeps old versions (versioning is on): a deleted file can be restored "
-            "from its previous version."
-        )
-    return "Warning: versioning is NOT enabled on this bucket: the deletion cannot be undone."
+    run_delete(target, project, version, filename, yes)
 
 
 @click.command(epilog=YANK_EPILOG)
@@ -109,14 +68,9 @@ def yank(target: TargetOptions, project: NormalizedName, version: Version, reaso
     Writes the yank record <project>/<version>.yank; the indexer marks every file of the release.
     Yanking again replaces the reason.
     """
-    connection = connect(target)
-    with connection.errors():
-        folder = ProjectFolder.take(connection.store, project)
-        if not releases.select(releases.stored_distributions(folder), version=version):
-            raise CliError(f"nothing to yank: no files of {project} {version} in the bucket")
-        key = releases.yank(connection.store, folder, project, version, reason)
-    suffix = f" ({reason})" if reason else ""
-    click.echo(f"yanked: {project} {version}{suffix}  [{connection.url_of(key)}]")
+    from pyshelf.cli.run.manage import run_yank  # noqa: PLC0415 (slow import: see cli/run)
+
+    run_yank(target, project, version, reason)
 
 
 @click.command(epilog=YANK_EPILOG)
@@ -125,12 +79,6 @@ def yank(target: TargetOptions, project: NormalizedName, version: Version, reaso
 @target_options
 def unyank(target: TargetOptions, project: NormalizedName, version: Version) -> None:
     """Undo a yank: delete the yank record of release VERSION of PROJECT."""
-    connection = connect(target)
-    with connection.errors():
-        removed = releases.unyank(
-            connection.store, ProjectFolder.take(connection.store, project), version
-        )
-    if removed:
-        click.echo(f"unyanked: {project} {version}")
-    else:
-        click.echo(f"{project} {version} was not yanked; nothing to do")
+    from pyshelf.cli.run.manage import run_unyank  # noqa: PLC0415 (slow import: see cli/run)
+
+    run_unyank(target, project, version)

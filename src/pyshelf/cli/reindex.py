@@ -1,14 +1,17 @@
-"""`pyshelf reindex`: rebuild pages with the indexer core the Lambda runs."""
+"""`pyshelf reindex`: options and help; the work is `pyshelf.cli.run.reindex`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from packaging.utils import NormalizedName
 
 from pyshelf.cli import arguments
-from pyshelf.cli.errors import EXIT_CODES_HELP, CliError
-from pyshelf.cli.target import TargetOptions, connect, target_options
-from pyshelf.indexer import regenerate
+from pyshelf.cli.errors import EXIT_CODES_HELP
+from pyshelf.cli.target import TargetOptions, target_options
+
+if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
 
 EPILOG = f"""\b
 Examples:
@@ -32,23 +35,6 @@ def reindex(target: TargetOptions, projects: tuple[NormalizedName, ...], all_: b
     """
     if bool(projects) == all_:
         raise click.UsageError("name the projects to rebuild, or pass --all (not both)")
-    connection = connect(target)
-    with connection.errors():
-        try:
-            results = regenerate.reindex(connection.store, None if all_ else projects)
-        except regenerate.ReindexIncomplete as exc:
-            _report(exc.results)
-            raise CliError(f"{exc}; run reindex again for them") from None
-        except regenerate.StillChanging as exc:  # the root itself
-            raise CliError(f"{exc}; run reindex again") from None
-    _report(results)
-    click.echo(f"reindexed {len(results)} project(s) and the root")
+    from pyshelf.cli.run.reindex import run_reindex  # noqa: PLC0415 (slow import: see cli/run)
 
-
-def _report(results: list[regenerate.ProjectResult]) -> None:
-    for result in results:
-        if result.files == 0:
-            state = "no files; removed from the index" if result.root_affected else "no files"
-        else:
-            state = f"{result.files} file(s), {'rewritten' if result.changed else 'unchanged'}"
-        click.echo(f"{result.project}: {state}")
+    run_reindex(target, None if all_ else projects)

@@ -13,6 +13,8 @@ from typing import TextIO
 
 import click
 
+from pyshelf.cli.errors import CliError
+
 SERVE_EXTRA_HINT = "pyshelf serve needs the emulator: pip install 'pyshelf[serve]'"
 
 
@@ -45,15 +47,12 @@ def serve(
     )
     try:
         # Imported here: moto is optional (the `serve` extra) and slow to import.
-        from pyshelf.local.runtime import ServeConfig, ServeError, run  # noqa: PLC0415
+        from pyshelf.local.runtime import ServeConfig, run  # noqa: PLC0415
     except ImportError as exc:
-        raise click.ClickException(f"{SERVE_EXTRA_HINT} ({exc})") from None
+        raise CliError(f"{SERVE_EXTRA_HINT} ({exc})") from None
     config = ServeConfig(host=host, port=port, s3_port=s3_port, bucket=bucket, data=data)
     with _open_log(access_log) as stream:
-        try:
-            run(config, stream, stop, _announce)
-        except ServeError as exc:
-            raise click.ClickException(str(exc)) from None
+        run(config, stream, stop, _announce)  # a ServeError is shown as `Error: ...`, exit 1
     # Everything is stopped and saved: spare the interpreter's last garbage collection over the
     # emulator's objects, which otherwise delays the exit by about a second.
     gc.freeze()

@@ -21,6 +21,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from pyshelf.constants import DISTRIBUTION_SUFFIXES, WHEEL_SUFFIX, ZIP_SUFFIXES
+from pyshelf.core.errors import Exit, PyshelfError
 
 _LEGACY_SDIST = {".tar.bz2": len(".tar.bz2"), ".tgz": len(".tgz")}
 
@@ -29,8 +30,10 @@ Kind = Literal["wheel", "sdist"]
 RESERVED_PROJECTS = frozenset({"simple"})
 
 
-class NotADistribution(ValueError):
+class NotADistribution(PyshelfError, ValueError):
     """The filename is not one pyshelf indexes; the message is the reason."""
+
+    exit_code = Exit.INVALID
 
 
 @dataclass(frozen=True, slots=True)

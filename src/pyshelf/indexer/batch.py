@@ -13,6 +13,7 @@ from typing import Any
 from packaging.utils import NormalizedName
 
 from pyshelf.core import layout
+from pyshelf.core.errors import PyshelfError
 from pyshelf.core.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_of
 from pyshelf.indexer.refile import refile
 from pyshelf.indexer.regenerate import regenerate_project, regenerate_root
@@ -21,7 +22,7 @@ from pyshelf.storage import Storage
 log = logging.getLogger(__name__)
 
 
-class BatchFailed(RuntimeError):
+class BatchFailed(PyshelfError, RuntimeError):
     """A plain (non-SQS) event could not be fully processed; the invoker should retry."""
 
 

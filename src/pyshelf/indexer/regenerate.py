@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from packaging.utils import NormalizedName
 
 from pyshelf.core import layout, render
+from pyshelf.core.errors import PyshelfError
 from pyshelf.core.facts_cache import FactsCache
 from pyshelf.core.inspection import sha256_of
 from pyshelf.core.page_model import build_project_page
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-class StillChanging(RuntimeError):
+class StillChanging(PyshelfError, RuntimeError):
     """The inputs kept changing under every attempt; the caller should retry later."""
 
 
@@ -114,7 +115,7 @@ def discover_projects(store: Storage) -> list[NormalizedName]:
     return sorted(found)
 
 
-class _InputsChanged(Exception):
+class _InputsChanged(PyshelfError):
     pass
 
 

@@ -7,10 +7,11 @@ import socket
 
 from moto.server import ThreadedMotoServer
 
+from pyshelf.core.errors import PyshelfError
 from pyshelf.local import moto_compat
 
 
-class EmulatorError(RuntimeError):
+class EmulatorError(PyshelfError, RuntimeError):
     """The emulator could not start (usually: the port is taken)."""
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from pyshelf.core.errors import PyshelfError
 from pyshelf.core.layout import IMMUTABLE_CACHE_CONTROL, PAGE_CACHE_CONTROL, PAGE_NAMES
 from pyshelf.storage.s3 import error_code, is_missing
 
@@ -27,7 +28,7 @@ _FORWARDED_CONDITIONS = {
 }
 
 
-class OriginError(Exception):
+class OriginError(PyshelfError):
     """S3 answered with an error; `status` is what the edge returns."""
 
     def __init__(self, status: int, code: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from pyshelf.core.errors import PyshelfError
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.regenerate import reindex
 from pyshelf.local import aws, moto_compat, provision
@@ -45,7 +46,7 @@ class ServeConfig:
     data: Path | None = None
 
 
-class ServeError(RuntimeError):
+class ServeError(PyshelfError, RuntimeError):
     """pyshelf serve could not start (a port is taken, the data directory is unusable...)."""
 
 

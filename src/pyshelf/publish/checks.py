@@ -16,6 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pyshelf.core import layout
+from pyshelf.core.errors import Exit, PyshelfError
 from pyshelf.core.filenames import Distribution, NotADistribution, parse_distribution
 from pyshelf.core.inspection import (
     UNREADABLE_ARCHIVE,
@@ -27,8 +28,10 @@ from pyshelf.core.inspection import (
 CHUNK = 1024 * 1024
 
 
-class InvalidDistribution(ValueError):
+class InvalidDistribution(PyshelfError, ValueError):
     """The file cannot be uploaded; the message says why (one line)."""
+
+    exit_code = Exit.INVALID
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from pyshelf.core import layout
+from pyshelf.core.errors import PyshelfError
 from pyshelf.core.filenames import NotADistribution, parse_distribution
 from pyshelf.storage import Storage
 
@@ -25,7 +26,7 @@ JSON_ACCEPT = layout.JSON_TYPE
 HTTP_TIMEOUT_SECONDS = 10
 
 
-class IndexUnreadable(RuntimeError):
+class IndexUnreadable(PyshelfError, RuntimeError):
     """The index could not be read (HTTP error, bad JSON); the message says why."""
 
 

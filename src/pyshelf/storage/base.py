@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Protocol
 
+from pyshelf.core.errors import PyshelfError
+
 # User metadata key holding the sha256 of a derived object's body (x-amz-meta-sha256).
 SHA256_META = "sha256"
 
 
-class StorageError(Exception):
+class StorageError(PyshelfError):
     """Base class for expected storage failures."""
 
 
