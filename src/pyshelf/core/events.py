@@ -1,5 +1,6 @@
 """Typed views of the events the indexer receives (pure): SQS batches whose bodies are S3
-notifications (the deployed path), or plain S3 notifications (direct invocation)."""
+notifications (the deployed path) or reindex requests (`pyshelf reindex`), or plain S3
+notifications (direct invocation)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
+
+from pyshelf.core.reindex_request import ReindexRequest, is_reindex_request, parse_request
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class Message:
     receive_count: int
     events: tuple[ObjectEvent, ...]
     problem: str | None = None  # set when the body could not be read
+    reindex: ReindexRequest | None = None  # a `pyshelf reindex` request instead of events
 
 
 def messages_of(event: Mapping[str, Any]) -> list[Message]:
@@ -61,6 +65,8 @@ def _sqs_message(record: Mapping[str, Any]) -> Message:
     count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
     try:
         body = json.loads(record["body"])
+        if isinstance(body, dict) and is_reindex_request(body):
+            return Message(message_id, count, (), reindex=parse_request(body))
         return Message(message_id, count, parse_notification(body))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        return Message(message_id, count, (), f"unreadable S3 notification: {exc!r}")
+        return Message(message_id, count, (), f"unreadable message body: {exc!r}")

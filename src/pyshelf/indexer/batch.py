@@ -1,6 +1,7 @@
 """Process one batch of events: group by project, refile misplaced uploads, regenerate each
-affected project once, the root only when the project set may have changed, and report
-failures per message (SQS partial batch response)."""
+affected project once, the root only when the project set may have changed, perform any
+reindex requests (`pyshelf reindex`), and report failures per message (SQS partial batch
+response)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from packaging.utils import NormalizedName
 from pyshelf.core import layout
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_of
+from pyshelf.core.reindex_request import ReindexRequest
 from pyshelf.indexer.refile import refile
 from pyshelf.indexer.regenerate import regenerate_project, regenerate_root
+from pyshelf.indexer.requested import perform
 from pyshelf.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ class BatchFailed(PyshelfError, RuntimeError):
 @dataclass(slots=True)
 class Plan:
     projects: dict[NormalizedName, set[str]] = field(default_factory=lambda: defaultdict(set))
+    reindex: list[tuple[str, ReindexRequest]] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
     retried: bool = False  # some message is a redelivery: re-check the root
 
@@ -51,6 +55,8 @@ def handle_event(event: Mapping[str, Any], store: Storage) -> dict[str, Any]:
         log.info("%s: %d files, changed=%s", project, result.files, result.changed)
     if root_needed:
         _regenerate_root(store, plan)
+    for message_id, request in plan.reindex:
+        _perform(store, message_id, request, plan)
     failures = sorted(plan.failed)
     if failures and messages[0].message_id == PLAIN_S3_EVENT:
         raise BatchFailed("some records failed; see the log")
@@ -66,9 +72,20 @@ def _regenerate_root(store: Storage, plan: Plan) -> None:
             plan.failed |= message_ids
 
 
+def _perform(store: Storage, message_id: str, request: ReindexRequest, plan: Plan) -> None:
+    try:
+        perform(store, request)
+    except Exception:
+        log.exception("reindex %s failed; its message will be retried", request.request_id)
+        plan.failed.add(message_id)
+
+
 def _plan_message(store: Storage, message: Message, plan: Plan) -> None:
     if message.problem:
         log.error("message %s ignored: %s", message.message_id, message.problem)
+        return
+    if message.reindex:
+        plan.reindex.append((message.message_id, message.reindex))
         return
     plan.retried |= message.receive_count > 1 and bool(message.events)
     for event in message.events:
