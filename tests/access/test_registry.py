@@ -215,3 +215,17 @@ def test_concurrent_creates_of_one_name_make_one_token(kvs: KeyValueStore) -> No
     assert sorted(results) == sorted(["same"] + ["exists"] * 7 + [f"own{i}" for i in range(8)])
     assert len(kvs.list("token:")) == 9
     assert len(kvs.list("token-name:")) == 9
+
+
+def test_retries_pause_a_little_and_never_long() -> None:
+    inner = MemoryKeyValueStore()
+    counter = iter(range(100))
+    store = Interfering(
+        inner, times=100, change=lambda: inner.put(f"o:{next(counter)}", "x", if_match=inner.etag())
+    )
+    pauses: list[float] = []
+    with pytest.raises(Contended):
+        TokenRegistry(store, attempts=12, sleep=pauses.append).create("ci", lifetime=None)
+    assert len(pauses) == 11
+    assert all(0 <= pause <= 1.0 for pause in pauses)
+    assert max(pauses) > 0

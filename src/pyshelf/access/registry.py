@@ -23,7 +23,8 @@ NAME_KEY_PREFIX = "token-name:"
 TOKEN_PREFIX = "pyshelf_"
 SECRET_BYTES = 32  # 256 bits of entropy
 ATTEMPTS = 5
-BACKOFF_SECONDS = 0.05  # before retry n: a random pause of up to BACKOFF_SECONDS * 2**n
+BACKOFF_SECONDS = 0.05  # before retry n: a random pause of up to 0.05 s * 2**n, at most 1 s
+MAX_BACKOFF_SECONDS = 1.0
 
 
 class AccessError(RuntimeError):
@@ -145,7 +146,9 @@ class TokenRegistry:
         """Read the ETag, plan the writes from what is there now, write with If-Match."""
         for attempt in range(self.attempts):
             if attempt:
-                self.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
+                self.sleep(
+                    random.uniform(0, min(BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS))
+                )
             etag = self.store.etag()
             writes = plan()
             try:

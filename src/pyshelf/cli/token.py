@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 
 from pyshelf.access.registry import AccessError, Issued, TokenRegistry
-from pyshelf.access.store import LOCAL_KVS_ARN, KeyValueStoreError
+from pyshelf.access.store import LOCAL_KVS_ARN, KeyValueStore, KeyValueStoreError
 from pyshelf.cli.errors import EXIT_CODES_HELP, CliError
 from pyshelf.cli.listing import table
 from pyshelf.core.tokens import SCOPES, InvalidTokenRecord, Scope, TokenRecord
@@ -220,9 +220,7 @@ def _session_and_outputs(options: StoreOptions) -> tuple[boto3.Session, dict[str
     return session, outputs
 
 
-def _store(
-    session: boto3.Session, options: StoreOptions, outputs: dict[str, str]
-) -> Any:  # a CloudFrontKeyValueStore (imported here: it imports botocore)
+def _store(session: boto3.Session, options: StoreOptions, outputs: dict[str, str]) -> KeyValueStore:
     from pyshelf.access.cloudfront import CloudFrontKeyValueStore, client_for  # noqa: PLC0415
 
     arn = options.kvs_arn or outputs.get(KVS_ARN_OUTPUT)

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pyshelf.access.memory import MemoryKeyValueStore
-from pyshelf.access.store import ETagMismatch, InvalidWrite, KeyNotFound, KeyValueStoreError
+from pyshelf.access.store import ETagMismatch, KeyNotFound, KeyValueStoreError
 
 PREFIX = "key-value-stores"
 DEFAULT_PAGE, MAX_PAGE = 10, 50  # ListKeys' MaxResults
@@ -92,7 +92,7 @@ class KeyValueStoreApi:
             raise ApiError(409, "ConflictException", str(exc)) from None
         except KeyNotFound as exc:
             raise _not_found(str(exc)) from None
-        except (InvalidWrite, KeyValueStoreError) as exc:
+        except KeyValueStoreError as exc:  # InvalidWrite
             raise _invalid(str(exc)) from None
 
     def _dispatch(self, call: Call) -> Reply:
@@ -207,6 +207,6 @@ def _after(token: str) -> str | None:
     if not token:
         return None
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise _invalid("NextToken: not a token this store gave") from None
