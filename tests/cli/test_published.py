@@ -36,11 +36,21 @@ PAGE = {
 }
 
 
+GOOD_TOKEN = "pyshelf_good"
+# base64 of "__token__:pyshelf_good", what pip sends for https://__token__:pyshelf_good@host/
+GOOD_AUTHORIZATION = "Basic X190b2tlbl9fOnB5c2hlbGZfZ29vZA=="
+
+
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/broken/":
             self.send_error(500)
             return
+        if self.path.startswith("/private/"):
+            if self.headers["Authorization"] != GOOD_AUTHORIZATION:
+                self.send_error(401)
+                return
+            self.path = "/demo/"
         if self.path != "/demo/" or self.headers["Accept"] != JSON_TYPE:
             self.send_error(404)
             return
@@ -78,6 +88,25 @@ def test_http_index_unknown_project_is_none_and_errors_are_reported(index_url: s
     assert index.project(NormalizedName("other")) is None
     with pytest.raises(IndexUnreadable, match="HTTP 500"):
         index.project(NormalizedName("broken"))
+
+
+def test_http_index_sends_the_token_as_pip_does(
+    index_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYSHELF_TOKEN", raising=False)
+    page = HttpIndex(index_url, token=GOOD_TOKEN).project(NormalizedName("private"))
+    assert page is not None and len(page.files) == 2
+    monkeypatch.setenv("PYSHELF_TOKEN", GOOD_TOKEN)
+    assert HttpIndex(index_url).project(NormalizedName("private")) is not None
+
+
+def test_http_index_explains_a_401(index_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYSHELF_TOKEN", "")
+    with pytest.raises(IndexUnreadable, match="private index: set PYSHELF_TOKEN to a read token"):
+        HttpIndex(index_url).project(NormalizedName("private"))
+    monkeypatch.setenv("PYSHELF_TOKEN", "pyshelf_revoked")
+    with pytest.raises(IndexUnreadable, match=r"HTTP 401 \(the token in PYSHELF_TOKEN was refused"):
+        HttpIndex(index_url).project(NormalizedName("private"))
 
 
 class _Sequence:

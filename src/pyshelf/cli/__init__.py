@@ -12,6 +12,7 @@ from pyshelf.cli.listing import list_
 from pyshelf.cli.manage import delete, unyank, yank
 from pyshelf.cli.reindex import reindex
 from pyshelf.cli.serve import serve
+from pyshelf.cli.token import token
 from pyshelf.cli.upload import upload
 
 EPILOG = f"""\b
@@ -32,5 +33,5 @@ def main() -> None:
 
 
 main.add_command(serve)
-for _command in (upload, delete, yank, unyank, list_, reindex):
+for _command in (upload, delete, yank, unyank, list_, reindex, token):
     main.add_command(_command)

@@ -7,7 +7,8 @@ removes files whose key is gone. On start, `load` puts every file back into the 
 A file's mtime is its object's LastModified (the index's upload-time), handed back through
 `backdate` on load.
 Only the latest version of each object is kept; keys that cannot be a relative path (an empty,
-`.` or `..` segment, a segment over 255 bytes) are not persisted and are logged.
+`.` or `..` segment, a segment over 255 bytes) are not persisted and are logged, and so are
+keys under the two names DIR keeps for itself (`.pyshelf-partial`, `.pyshelf-kvs.json`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PARTIAL_DIR = ".pyshelf-partial"  # temporary files, renamed into place when complete
+KVS_FILE = ".pyshelf-kvs.json"  # the token store (`pyshelf.local.kvs_state`), not an object
 MAX_SEGMENT_BYTES = 255
 Backdate = Callable[[str, datetime], object]
 
@@ -45,7 +47,7 @@ class SyncResult:
 def path_of(root: Path, key: str) -> Path | None:
     """Where a key lives under root, or None when it cannot be stored as a path."""
     segments = key.split("/")
-    if segments[0] == PARTIAL_DIR:
+    if segments[0] in (PARTIAL_DIR, KVS_FILE):
         return None
     for segment in segments:
         if segment in ("", ".", "..") or "\\" in segment or "\0" in segment:
@@ -69,7 +71,8 @@ class DataDir:
         for directory, subdirs, names in os.walk(self.root):
             subdirs[:] = sorted(d for d in subdirs if Path(directory, d) != self._partial)
             for name in sorted(names):
-                yield Path(directory, name)
+                if Path(directory, name) != self.root / KVS_FILE:
+                    yield Path(directory, name)
 
     def load(self, s3: S3Client, bucket: str, backdate: Backdate | None = None) -> int:
         """Put every stored file into the bucket; return how many. `backdate(key, mtime)` may

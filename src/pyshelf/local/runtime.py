@@ -25,6 +25,7 @@ from pyshelf.local.banner import Endpoints, banner
 from pyshelf.local.cdn import CDN
 from pyshelf.local.datadir import DataDir
 from pyshelf.local.emulator import Emulator, EmulatorError
+from pyshelf.local.kvs_state import StateError, open_store
 from pyshelf.local.sqs_events import keys_named
 from pyshelf.local.worker import Worker
 from pyshelf.storage.s3 import S3Store
@@ -60,7 +61,7 @@ def run(
             while not stop.wait(0.2):
                 pass
             log.info("stopping")
-    except (EmulatorError, OSError) as exc:
+    except (EmulatorError, StateError, OSError) as exc:
         raise ServeError(str(exc)) from exc
 
 
@@ -70,8 +71,10 @@ class LocalIndex:
     def __init__(self, config: ServeConfig, access_log: AccessLog) -> None:
         self.config = config
         self.access_log = access_log
-        self.emulator = Emulator(EMULATOR_HOST, config.s3_port)
         self.data = DataDir(config.data) if config.data else None
+        # The token store: served as a KeyValueStore by the emulator; what the CDN reads.
+        self.key_value_store = open_store(config.data)
+        self.emulator = Emulator(EMULATOR_HOST, config.s3_port, self.key_value_store)
         self._stack = ExitStack()
         self._cdn: CDN | None = None
 

@@ -1,12 +1,15 @@
 """Read the published index (the PEP 691 JSON pages) from the bucket or over HTTP.
 
 The pages are the published truth: what pip and uv see. `pyshelf list` and `pyshelf upload --wait`
-read them; nothing here writes.
+read them; nothing here writes. Over HTTP, a token in `PYSHELF_TOKEN` is sent as pip sends it
+(HTTP Basic, user `__token__`), so that `--wait` reads a private index.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +27,8 @@ from pyshelf.storage import Storage
 
 JSON_ACCEPT = layout.JSON_TYPE
 HTTP_TIMEOUT_SECONDS = 10
+TOKEN_VARIABLE = "PYSHELF_TOKEN"
+TOKEN_USER = "__token__"
 
 
 class IndexUnreadable(PyshelfError, RuntimeError):
@@ -113,27 +118,43 @@ class BucketIndex:
         return parse_root(blob.body) if blob else None
 
 
-class HttpIndex:
-    """The JSON pages as served at the index URL (CloudFront or `pyshelf serve`)."""
+def basic_authorization(token: str) -> str:
+    """The Authorization header pip sends for `https://__token__:TOKEN@host/`."""
+    credentials = f"{TOKEN_USER}:{token}".encode()
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
 
-    def __init__(self, index_url: str) -> None:
+
+class HttpIndex:
+    """The JSON pages as served at the index URL (CloudFront or `pyshelf serve`). `token`
+    (default: `PYSHELF_TOKEN`, when set and not empty) is sent as HTTP Basic authentication."""
+
+    def __init__(self, index_url: str, token: str | None = None) -> None:
         self.index_url = index_url.rstrip("/") + "/"
+        token = token if token is not None else os.environ.get(TOKEN_VARIABLE)
+        self._headers = {"Accept": JSON_ACCEPT, "Cache-Control": "no-cache"}
+        if token:
+            self._headers["Authorization"] = basic_authorization(token)
 
     def project(self, name: NormalizedName) -> PublishedProject | None:
         url = f"{self.index_url}{name}/"
-        request = urllib.request.Request(
-            url, headers={"Accept": JSON_ACCEPT, "Cache-Control": "no-cache"}
-        )
+        request = urllib.request.Request(url, headers=self._headers)
         try:
             with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
                 return parse_project(response.read())
         except urllib.error.HTTPError as exc:
             if exc.code in (403, 404):
                 return None
+            if exc.code == 401:
+                raise IndexUnreadable(f"{url}: HTTP 401 ({self._refused()})") from None
             raise IndexUnreadable(f"{url}: HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise IndexUnreadable(f"{url}: {reason}") from None
+
+    def _refused(self) -> str:
+        if "Authorization" in self._headers:
+            return f"the token in {TOKEN_VARIABLE} was refused"
+        return f"a private index: set {TOKEN_VARIABLE} to a read token"
 
 
 def missing_from(index: Index, expected: Mapping[str, str], project: NormalizedName) -> set[str]:
