@@ -23,3 +23,6 @@ EVENT_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
 # many receives goes to the dead-letter queue; both queues keep messages this long.
 QUEUE_MAX_RECEIVE_COUNT = 5
 QUEUE_RETENTION_DAYS = 14
+
+# The token store of `pyshelf serve` (its S3 endpoint also answers the KeyValueStore API).
+LOCAL_KVS_ARN = "arn:aws:cloudfront::000000000000:key-value-store/pyshelf-local"

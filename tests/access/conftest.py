@@ -10,7 +10,8 @@ import pytest
 
 from pyshelf.access.cloudfront import CloudFrontKeyValueStore, client_for
 from pyshelf.access.memory import MemoryKeyValueStore
-from pyshelf.access.store import LOCAL_KVS_ARN, KeyValueStore
+from pyshelf.access.store import KeyValueStore
+from pyshelf.constants import LOCAL_KVS_ARN
 from pyshelf.local.emulator import Emulator
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from pyshelf.access.cloudfront import CloudFrontKeyValueStore, client_for
 from pyshelf.access.registry import TokenRegistry
-from pyshelf.access.store import LOCAL_KVS_ARN, StoreNotFound
+from pyshelf.access.store import StoreNotFound
+from pyshelf.constants import LOCAL_KVS_ARN
 from pyshelf.core.tokens import TokenRecord, token_key
 from pyshelf.local import aws
 from pyshelf.local.datadir import KVS_FILE, DataDir, path_of

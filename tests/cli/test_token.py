@@ -23,7 +23,7 @@ from pyshelf.access.memory import MemoryKeyValueStore
 from pyshelf.core.tokens import TokenRecord
 from pyshelf.local.emulator import Emulator
 
-token_cli = importlib.import_module("pyshelf.cli.token")  # the package's `token` is the group
+token_cli = importlib.import_module("pyshelf.cli.run.token")
 ARN = "arn:aws:cloudfront::123456789012:key-value-store/0123abcd-0123-4567-89ab-0123456789ab"
 INDEX = "https://pkgs.example.com/"
 

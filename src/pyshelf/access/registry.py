@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from pyshelf.access.store import ETagMismatch, KeyValueStore
+from pyshelf.core.errors import PyshelfError
 from pyshelf.core.tokens import TOKEN_KEY_PREFIX, Scope, TokenRecord, normalize_glob, token_key
 
 NAME_KEY_PREFIX = "token-name:"
@@ -27,7 +28,7 @@ BACKOFF_SECONDS = 0.05  # before retry n: a random pause of up to 0.05 s * 2**n,
 MAX_BACKOFF_SECONDS = 1.0
 
 
-class AccessError(RuntimeError):
+class AccessError(PyshelfError, RuntimeError):
     """A token operation that cannot be done; the message says why (one line)."""
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
+from pyshelf.core.errors import PyshelfError
+
 # `pyshelf serve`'s store (any 12-digit account would do: the local API checks no signature).
-LOCAL_KVS_ARN = "arn:aws:cloudfront::000000000000:key-value-store/pyshelf-local"
 MAX_KEY_BYTES = 512  # CloudFront KeyValueStore quotas
 MAX_VALUE_BYTES = 1024
 MAX_UPDATE_ITEMS = 50  # puts + deletes in one UpdateKeys call
 
 
-class KeyValueStoreError(RuntimeError):
+class KeyValueStoreError(PyshelfError, RuntimeError):
     """The store refused an operation; the message says why."""
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
+from pyshelf.core.errors import PyshelfError
+
 TOKEN_KEY_PREFIX = "token:"
 RECORD_VERSION = 1
 MAX_VALUE_BYTES = 1024  # CloudFront KeyValueStore: a value is at most 1 KB
@@ -33,7 +35,7 @@ Scope = Literal["read", "upload"]
 SCOPES: tuple[Scope, ...] = ("read", "upload")
 
 
-class InvalidTokenRecord(ValueError):
+class InvalidTokenRecord(PyshelfError, ValueError):
     """A token's name, scope or globs cannot be stored; the message says why."""
 
 

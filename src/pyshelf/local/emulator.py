@@ -16,7 +16,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from pyshelf.access.memory import MemoryKeyValueStore
-from pyshelf.access.store import LOCAL_KVS_ARN
+from pyshelf.constants import LOCAL_KVS_ARN
 from pyshelf.core.errors import PyshelfError
 from pyshelf.local import moto_compat
 from pyshelf.local.kvs_api import KeyValueStoreApi

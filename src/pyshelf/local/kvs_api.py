@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pyshelf.access.memory import MemoryKeyValueStore
 from pyshelf.access.store import ETagMismatch, KeyNotFound, KeyValueStoreError
+from pyshelf.core.errors import PyshelfError
 
 PREFIX = "key-value-stores"
 DEFAULT_PAGE, MAX_PAGE = 10, 50  # ListKeys' MaxResults
@@ -27,7 +28,7 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-class ApiError(Exception):
+class ApiError(PyshelfError):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message

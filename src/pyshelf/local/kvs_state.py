@@ -15,12 +15,13 @@ import tempfile
 from pathlib import Path
 
 from pyshelf.access.memory import MemoryKeyValueStore
+from pyshelf.core.errors import PyshelfError
 from pyshelf.local.datadir import KVS_FILE, PARTIAL_DIR
 
 log = logging.getLogger(__name__)
 
 
-class StateError(RuntimeError):
+class StateError(PyshelfError, RuntimeError):
     """The store's file cannot be read; the message names it."""
 
 
