@@ -62,9 +62,13 @@ class Storage(Protocol):
         """Every object under prefix, in key order."""
         ...
 
-    def head(self, key: str) -> Head | None: ...
+    def head(self, key: str) -> Head | None:
+        """The object's ETag and `sha256` metadata; None if it does not exist."""
+        ...
 
-    def get(self, key: str) -> Blob | None: ...
+    def get(self, key: str) -> Blob | None:
+        """The whole object; None if it does not exist."""
+        ...
 
     def download(self, key: str, into: IO[bytes], *, if_match: str | None) -> ObjectInfo:
         """Stream the object into a file and return what was read (ETag, size, LastModified).
@@ -83,8 +87,9 @@ class Storage(Protocol):
         if_match: str | None = None,
         if_none_match: bool = False,
     ) -> str:
-        """Write an object and return its ETag. if_match: only replace that version;
-        if_none_match: only create. PreconditionFailed otherwise."""
+        """Write an object and return its ETag (the quoted hex MD5 of body). if_match: only
+        replace that version (NotFound if there is none); if_none_match: only create.
+        PreconditionFailed otherwise."""
         ...
 
     def put_parts(
