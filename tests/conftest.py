@@ -1,4 +1,5 @@
-"""Shared fixtures: an in-process moto S3 bucket and builders of real-shaped event JSON."""
+"""Shared fixtures: the in-memory store, an in-process moto S3 bucket, and builders of
+real-shaped event JSON."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from pyshelf.storage.memory import MemoryStore
 from pyshelf.storage.s3 import S3Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,7 +67,14 @@ def removed(*keys: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def store() -> Iterator[S3Store]:
+def store() -> MemoryStore:
+    """The in-memory `Storage`, held to S3's semantics by tests/storage: for logic tests."""
+    return MemoryStore(BUCKET)
+
+
+@pytest.fixture
+def s3_store() -> Iterator[S3Store]:
+    """S3Store over a versioned bucket of in-process moto: for what only S3 can show."""
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from distbuild import metadata_text
 
 from cli.helpers import BUCKET
@@ -15,9 +17,15 @@ from pyshelf.cli.progress import Progress, line
 from pyshelf.core.layout import distribution_content_type as content_type
 from pyshelf.publish.checks import check
 from pyshelf.publish.transfer import Action, Planned, Uploader
+from pyshelf.storage import Blob
+from pyshelf.storage.memory import MemoryStore
 from pyshelf.storage.s3 import S3Store
 
 MiB = 1024 * 1024
+
+
+def md5_etag(body: bytes) -> str:
+    return f'"{hashlib.md5(body).hexdigest()}"'
 
 
 def _big_wheel(folder: Path, payload: bytes) -> Path:
@@ -59,6 +67,27 @@ def test_multipart_completion_never_replaces_a_file_that_appeared_meanwhile(
     assert outcome.action is Action.CONFLICT
     assert s3.get_object(Bucket=BUCKET, Key=local.key)["Body"].read() == b"someone else's bytes"
     assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+@pytest.mark.parametrize("threshold", [1, 1 << 40], ids=["multipart", "single put"])
+def test_overwrite_never_replaces_a_version_it_did_not_see(tmp_path: Path, threshold: int) -> None:
+    """--overwrite replaces the bytes it planned against (If-Match), not newer ones. On the
+    memory store: moto ignores If-Match on CompleteMultipartUpload (tests/storage/conftest.py)."""
+    store = MemoryStore(BUCKET)
+    local = check(_big_wheel(tmp_path, os.urandom(6 * MiB)))
+    store.put(local.key, b"old bytes", content_type="application/zip")
+    uploader = Uploader(store, part_size=5 * MiB, multipart_threshold=threshold)
+    planned = uploader.plan_one(local, overwrite=True)
+    assert planned.action is Action.OVERWRITE
+    store.put(local.key, b"newer bytes", content_type="application/zip")
+    assert uploader.send(planned, lambda _n: None).action is Action.CONFLICT
+    assert store.get(local.key) == Blob(b"newer bytes", md5_etag(b"newer bytes"))
+    assert uploader.send(uploader.plan_one(local, overwrite=True), lambda _n: None).action is (
+        Action.OVERWRITE
+    )
+    stored = store.get(local.key)
+    assert stored is not None
+    assert stored.body == local.path.read_bytes()
 
 
 def test_single_put_race_ends_in_skip_when_the_same_bytes_won(

@@ -1,4 +1,5 @@
-"""The Lambda handler end to end against moto S3, driven by real-shaped event JSON."""
+"""The indexer driven by real-shaped event JSON: its logic on the in-memory store, the Lambda
+entry point and the headers S3 serves on moto S3."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import pypi_simple
 import pytest
 from conftest import BUCKET, created, load_fixture, removed, s3_notification, sqs_event
 from distbuild import sdist, wheel
-from helpers import body, files_of, keys_in, page, put, root_names, sha256
+from helpers import RecordingStore, body, files_of, keys_in, page, put, root_names, sha256
 
 from pyshelf.indexer import batch, file_facts
 from pyshelf.indexer.batch import BatchFailed, handle_event
+from pyshelf.storage.memory import MemoryStore
 from pyshelf.storage.s3 import S3Store
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "lambdas" / "indexer"))
@@ -25,7 +27,9 @@ FOO_SDIST = sdist("foo", "1.0", ">=3.9")
 BAR_WHEEL = wheel("Foo_Bar", "2.0+local")
 
 
-def test_must_show_scenario(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_must_show_scenario(s3_store: S3Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On moto: the handler builds its own boto3 client."""
+    store = s3_store
     uploads = {
         "foo/foo-1.0-py3-none-any.whl": FOO_WHEEL,
         "foo/foo-1.0.tar.gz": FOO_SDIST,
@@ -69,7 +73,9 @@ def test_must_show_scenario(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> 
     assert not keys_in(store, "foo-bar/")  # pages and .metadata went with the last file
 
 
-def test_headers_of_generated_objects(store: S3Store) -> None:
+def test_headers_of_generated_objects(s3_store: S3Store) -> None:
+    """On moto: the headers S3 serves."""
+    store = s3_store
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     handle_event(created("foo/foo-1.0-py3-none-any.whl"), store)
     expected = {
@@ -87,23 +93,20 @@ def test_headers_of_generated_objects(store: S3Store) -> None:
         assert "ContentEncoding" not in head
 
 
-def test_second_delivery_writes_nothing_and_reads_no_file(store: S3Store) -> None:
+def test_second_delivery_writes_nothing_and_reads_no_file(store: MemoryStore) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     event = created("foo/foo-1.0-py3-none-any.whl")
     handle_event(event, store)
-    calls: list[str] = []
-    store.client.meta.events.register(
-        "before-call.s3",
-        lambda model, params, **_: calls.append(
-            f"{model.name} {params['Key']}" if "Key" in params else model.name
-        ),
-    )
-    handle_event(event, store)
-    assert not [c for c in calls if c.startswith(("PutObject", "DeleteObject", "CopyObject"))]
-    assert "GetObject foo/foo-1.0-py3-none-any.whl" not in calls
+    recording = RecordingStore(store)
+    handle_event(event, recording)
+    calls = recording.calls
+    assert calls  # it did look
+    assert not [c for c in calls if c.startswith(("put", "delete", "copy"))]
+    assert "get foo/foo-1.0-py3-none-any.whl" not in calls
+    assert "download foo/foo-1.0-py3-none-any.whl" not in calls
 
 
-def test_test_event_and_foreign_keys_are_ignored(store: S3Store) -> None:
+def test_test_event_and_foreign_keys_are_ignored(store: MemoryStore) -> None:
     put(store, "notes/readme.txt", b"x")
     event = sqs_event(
         load_fixture("s3-test-event.json"),
@@ -113,14 +116,14 @@ def test_test_event_and_foreign_keys_are_ignored(store: S3Store) -> None:
     assert keys_in(store) == {"notes/readme.txt"}
 
 
-def test_events_from_another_bucket_are_ignored(store: S3Store) -> None:
+def test_events_from_another_bucket_are_ignored(store: MemoryStore) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     event = s3_notification(("ObjectCreated:Put", "foo/foo-1.0-py3-none-any.whl"), bucket="other")
     handle_event(event, store)
     assert "foo/index.html" not in keys_in(store)
 
 
-def test_keys_with_spaces_plus_and_unicode(store: S3Store) -> None:
+def test_keys_with_spaces_plus_and_unicode(store: MemoryStore) -> None:
     keys = ["odd folder/café-1.0.tar.gz", "spam+eggs/spam-1.0+a.b-py3-none-any.whl"]
     put(store, keys[0], sdist("café", "1.0"))
     put(store, keys[1], wheel("spam", "1.0+a.b"))
@@ -131,7 +134,7 @@ def test_keys_with_spaces_plus_and_unicode(store: S3Store) -> None:
 
 
 def test_corrupt_wheel_is_indexed_without_metadata(
-    store: S3Store, caplog: pytest.LogCaptureFixture
+    store: MemoryStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", b"this is not a zip")
     put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
@@ -146,7 +149,7 @@ def test_corrupt_wheel_is_indexed_without_metadata(
 
 
 def test_a_file_too_large_to_inspect_is_hashed_and_listed_without_metadata(
-    store: S3Store, monkeypatch: pytest.MonkeyPatch
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(file_facts, "MAX_INSPECTED_BYTES", len(FOO_WHEEL) - 1)
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
@@ -158,7 +161,7 @@ def test_a_file_too_large_to_inspect_is_hashed_and_listed_without_metadata(
     assert "foo/foo-1.0-py3-none-any.whl.metadata" not in keys_in(store)
 
 
-def test_overwritten_file_is_read_again(store: S3Store) -> None:
+def test_overwritten_file_is_read_again(store: MemoryStore) -> None:
     key = "foo/foo-1.0-py3-none-any.whl"
     put(store, key, FOO_WHEEL)
     handle_event(created(key), store)
@@ -171,7 +174,7 @@ def test_overwritten_file_is_read_again(store: S3Store) -> None:
     assert b"Requires-Python: >=3.12" in body(store, key + ".metadata")
 
 
-def test_misplaced_file_never_replaces_a_different_one(store: S3Store) -> None:
+def test_misplaced_file_never_replaces_a_different_one(store: MemoryStore) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     other = wheel("foo", "1.0", ">=3.11")
     put(store, "Foo/foo-1.0-py3-none-any.whl", other)
@@ -183,7 +186,7 @@ def test_misplaced_file_never_replaces_a_different_one(store: S3Store) -> None:
     )
 
 
-def test_a_copy_in_a_subfolder_is_never_listed(store: S3Store) -> None:
+def test_a_copy_in_a_subfolder_is_never_listed(store: MemoryStore) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     put(store, "foo/sub/foo-1.0-py3-none-any.whl", wheel("foo", "1.0", ">=3.11"))
     handle_event(created("foo/foo-1.0-py3-none-any.whl", "foo/sub/foo-1.0-py3-none-any.whl"), store)
@@ -194,42 +197,25 @@ def test_a_copy_in_a_subfolder_is_never_listed(store: S3Store) -> None:
     assert "foo/sub/foo-1.0-py3-none-any.whl.metadata" not in keys_in(store)
 
 
-def test_removal_of_a_misplaced_file_costs_nothing(store: S3Store) -> None:
+def test_removal_of_a_misplaced_file_costs_nothing(store: MemoryStore) -> None:
     """Refiling deletes the misplaced key; the event of that delete must not regenerate."""
-    calls: list[str] = []
-    store.client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
-    handle_event(removed("Foo_Bar-2.0+local-py3-none-any.whl"), store)
-    assert calls == []
+    recording = RecordingStore(store)
+    handle_event(removed("Foo_Bar-2.0+local-py3-none-any.whl"), recording)
+    assert recording.calls == []
 
 
-def test_misplaced_identical_file_is_just_removed(store: S3Store) -> None:
+def test_misplaced_identical_file_is_just_removed(store: MemoryStore) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     put(store, "bar/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     handle_event(created("bar/foo-1.0-py3-none-any.whl"), store)
     assert keys_in(store, "bar/") == set()
 
 
-def test_misplaced_identical_file_with_another_etag_is_just_removed(store: S3Store) -> None:
+def test_misplaced_identical_file_with_another_etag_is_just_removed(store: MemoryStore) -> None:
     """Same bytes, different ETags (a multipart upload's ETag is not its MD5): compared by hash."""
     data = os.urandom(5 * 1024 * 1024) + b"tail"
-    client = store.client
-    upload = client.create_multipart_upload(Bucket=BUCKET, Key="foo/foo-1.0.tar.gz")
-    parts = []
-    for number, chunk in enumerate([data[: 5 * 1024 * 1024], data[5 * 1024 * 1024 :]], 1):
-        part = client.upload_part(
-            Bucket=BUCKET,
-            Key="foo/foo-1.0.tar.gz",
-            UploadId=upload["UploadId"],
-            PartNumber=number,
-            Body=chunk,
-        )
-        parts.append({"ETag": part["ETag"], "PartNumber": number})
-    client.complete_multipart_upload(
-        Bucket=BUCKET,
-        Key="foo/foo-1.0.tar.gz",
-        UploadId=upload["UploadId"],
-        MultipartUpload={"Parts": parts},
-    )
+    parts = [data[: 5 * 1024 * 1024], data[5 * 1024 * 1024 :]]
+    store.put_parts("foo/foo-1.0.tar.gz", parts, content_type="application/octet-stream")
     put(store, "Foo/foo-1.0.tar.gz", data)
     assert store.head("Foo/foo-1.0.tar.gz") != store.head("foo/foo-1.0.tar.gz")
     handle_event(created("Foo/foo-1.0.tar.gz"), store)
@@ -237,7 +223,7 @@ def test_misplaced_identical_file_with_another_etag_is_just_removed(store: S3Sto
     assert files_of(store, "foo")["foo-1.0.tar.gz"]["hashes"]["sha256"] == sha256(data)
 
 
-def test_yank_record_marks_the_release(store: S3Store) -> None:
+def test_yank_record_marks_the_release(store: MemoryStore) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
     put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
     put(store, "foo/foo-2.0.tar.gz", sdist("foo", "2.0"))
@@ -254,7 +240,9 @@ def test_yank_record_marks_the_release(store: S3Store) -> None:
     assert "yanked" not in files_of(store, "foo")["foo-1.0.tar.gz"]
 
 
-def test_failures_are_reported_per_message(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failures_are_reported_per_message(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
     put(store, "bar/bar-1.0.tar.gz", sdist("bar", "1.0"))
     original = store.put
@@ -277,7 +265,7 @@ def test_failures_are_reported_per_message(store: S3Store, monkeypatch: pytest.M
 
 
 def test_plain_s3_event_failure_raises_for_retry(
-    store: S3Store, monkeypatch: pytest.MonkeyPatch
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
     monkeypatch.setattr(store, "put", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("down")))
@@ -285,14 +273,14 @@ def test_plain_s3_event_failure_raises_for_retry(
         handle_event(created("foo/foo-1.0.tar.gz"), store)
 
 
-def test_unreadable_message_is_dropped_not_retried(store: S3Store) -> None:
+def test_unreadable_message_is_dropped_not_retried(store: MemoryStore) -> None:
     event = sqs_event({})
     event["Records"][0]["body"] = "{not json"
     assert handle_event(event, store) == {"batchItemFailures": []}
 
 
 def test_crash_between_cache_and_root_is_repaired_by_the_retry(
-    store: S3Store, monkeypatch: pytest.MonkeyPatch
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The facts cache (which puts a project in the root) is written, then the invocation dies
     before the root: the redelivered message must still fix the root."""

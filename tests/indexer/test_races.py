@@ -23,17 +23,18 @@ from pyshelf.core.facts_cache import FactsCache
 from pyshelf.core.inspection import wheel_metadata
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.regenerate import regenerate_project
-from pyshelf.storage.s3 import S3Store
+from pyshelf.storage.memory import MemoryStore
 
 ROUNDS = 12
 PROJECTS = ["alpha", "beta", "gamma"]
 
 
-class JitterStore(S3Store):
-    """The real S3Store with a random pause before every request, so threads interleave."""
+class JitterStore(MemoryStore):
+    """The same objects as `inner`, with a random pause before every request, so threads
+    interleave."""
 
-    def __init__(self, inner: S3Store, rng: random.Random) -> None:
-        super().__init__(inner.client, inner.bucket)
+    def __init__(self, inner: MemoryStore, rng: random.Random) -> None:
+        super().__init__(inner.bucket, inner.contents)
         self._rng = rng
         self._lock = threading.Lock()
 
@@ -66,7 +67,7 @@ class JitterStore(S3Store):
         super().delete(key)
 
 
-def expected_state(store: S3Store) -> dict[str, dict[str, str]]:
+def expected_state(store: MemoryStore) -> dict[str, dict[str, str]]:
     """project -> {filename: sha256} from the bucket's real content."""
     state: dict[str, dict[str, str]] = {}
     for item in store.list(""):
@@ -77,7 +78,7 @@ def expected_state(store: S3Store) -> dict[str, dict[str, str]]:
     return state
 
 
-def assert_index_matches_bucket(store: S3Store) -> None:
+def assert_index_matches_bucket(store: MemoryStore) -> None:
     state = expected_state(store)
     listed = [p["name"] for p in page(store, "index.json")["projects"]] if state else []
     assert listed == sorted(state)
@@ -99,7 +100,9 @@ def assert_index_matches_bucket(store: S3Store) -> None:
         assert_metadata_and_cache_exact(store, project, page(store, f"{project}/index.json"))
 
 
-def assert_metadata_and_cache_exact(store: S3Store, project: str, index: dict[str, Any]) -> None:
+def assert_metadata_and_cache_exact(
+    store: MemoryStore, project: str, index: dict[str, Any]
+) -> None:
     """Every `.metadata` is its wheel's METADATA byte for byte, with the hash the page gives, and
     the facts cache agrees with the page."""
     files = {f["filename"]: f for f in index["files"]}
@@ -118,7 +121,7 @@ def assert_metadata_and_cache_exact(store: S3Store, project: str, index: dict[st
     }
 
 
-def random_change(rng: random.Random, store: S3Store, present: set[str]) -> dict[str, Any]:
+def random_change(rng: random.Random, store: MemoryStore, present: set[str]) -> dict[str, Any]:
     """Change the bucket like an uploader would and return the S3 notification for it."""
     project = rng.choice(PROJECTS)
     version = f"1.{rng.randrange(4)}"
@@ -137,7 +140,7 @@ def random_change(rng: random.Random, store: S3Store, present: set[str]) -> dict
     return created(key)
 
 
-def run_round(store: S3Store, seed: int) -> None:
+def run_round(store: MemoryStore, seed: int) -> None:
     rng = random.Random(seed)
     jitter = JitterStore(store, random.Random(seed + 1))
     present: set[str] = set()
@@ -174,11 +177,11 @@ def run_round(store: S3Store, seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(ROUNDS))
-def test_concurrent_interleaved_events_leave_an_exact_index(store: S3Store, seed: int) -> None:
+def test_concurrent_interleaved_events_leave_an_exact_index(store: MemoryStore, seed: int) -> None:
     run_round(store, seed)
 
 
-def test_stale_writer_cannot_leave_a_stale_page(store: S3Store) -> None:
+def test_stale_writer_cannot_leave_a_stale_page(store: MemoryStore) -> None:
     """The interleaving the conditional write alone cannot catch: A reads the page and lists the
     folder (with 2.0), learns 2.0's facts, and stalls before writing. 2.0 is deleted; B lists,
     finds the page already right and writes nothing. A's If-Match still holds, so its stale page
@@ -203,7 +206,7 @@ def test_stale_writer_cannot_leave_a_stale_page(store: S3Store) -> None:
     assert files == ["alpha-1.0.tar.gz"]
 
 
-def test_stale_metadata_from_a_slow_writer_is_repaired(store: S3Store) -> None:
+def test_stale_metadata_from_a_slow_writer_is_repaired(store: MemoryStore) -> None:
     """A reads the old bytes of a wheel and stalls before writing its `.metadata`; the wheel is
     overwritten (new Requires-Python) and B indexes the new bytes. A's old `.metadata` then lands
     over B's. The facts cache records the ETag of the `.metadata` B wrote, so the mismatch shows in
@@ -229,9 +232,11 @@ def test_stale_metadata_from_a_slow_writer_is_repaired(store: S3Store) -> None:
     assert_metadata_and_cache_exact(store, "alpha", page(store, "alpha/index.json"))
 
 
-class StallBeforeFirstPut(S3Store):
-    def __init__(self, inner: S3Store, stalled: threading.Event, resume: threading.Event) -> None:
-        super().__init__(inner.client, inner.bucket)
+class StallBeforeFirstPut(MemoryStore):
+    def __init__(
+        self, inner: MemoryStore, stalled: threading.Event, resume: threading.Event
+    ) -> None:
+        super().__init__(inner.bucket, inner.contents)
         self.stalled, self.resume = stalled, resume
         self.lists = self.puts_landed = 0
         self.first_put_key = ""

@@ -12,10 +12,10 @@ from distbuild import sdist, wheel
 from helpers import files_of, keys_in, put, root_names
 
 from pyshelf.indexer.regenerate import MAX_ATTEMPTS, ReindexIncomplete, reindex
-from pyshelf.storage.s3 import S3Store
+from pyshelf.storage.memory import MemoryStore
 
 
-def test_reindex_builds_everything_from_the_bucket_alone(store: S3Store) -> None:
+def test_reindex_builds_everything_from_the_bucket_alone(store: MemoryStore) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", wheel("foo", "1.0"))
     put(store, "bar/bar-2.0.tar.gz", sdist("bar", "2.0"))
     results = reindex(store)
@@ -29,7 +29,7 @@ def test_reindex_builds_everything_from_the_bucket_alone(store: S3Store) -> None
     assert not any(r.changed for r in again)  # idempotent: nothing rewritten
 
 
-def test_reindex_moves_misplaced_distributions_like_the_lambda(store: S3Store) -> None:
+def test_reindex_moves_misplaced_distributions_like_the_lambda(store: MemoryStore) -> None:
     data = wheel("Foo_Bar", "2.0")
     put(store, "Foo_Bar-2.0-py3-none-any.whl", data)
     reindex(store)
@@ -38,11 +38,11 @@ def test_reindex_moves_misplaced_distributions_like_the_lambda(store: S3Store) -
     assert root_names(store) == ["foo-bar"]
 
 
-class ChurningStore(S3Store):
+class ChurningStore(MemoryStore):
     """Every listing of `bad/` sees a freshly overwritten file: that project never settles."""
 
-    def __init__(self, inner: S3Store) -> None:
-        super().__init__(inner.client, inner.bucket)
+    def __init__(self, inner: MemoryStore) -> None:
+        super().__init__(inner.bucket, inner.contents)
         self._counter = itertools.count()
 
     def list(self, prefix: str) -> Iterator[Any]:
@@ -51,7 +51,7 @@ class ChurningStore(S3Store):
         return super().list(prefix)
 
 
-def test_a_project_that_never_settles_does_not_stop_the_others(store: S3Store) -> None:
+def test_a_project_that_never_settles_does_not_stop_the_others(store: MemoryStore) -> None:
     put(store, "good/good-1.0.tar.gz", sdist("good", "1.0"))
     churning = ChurningStore(store)
     with pytest.raises(ReindexIncomplete) as caught:

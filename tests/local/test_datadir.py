@@ -11,6 +11,7 @@ import pytest
 
 from pyshelf.core import layout
 from pyshelf.local.datadir import DataDir, path_of
+from pyshelf.storage.s3 import S3Store
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -81,11 +82,12 @@ def test_restore_headers_follow_the_layout(
 def test_mirror_writes_and_removes(s3: S3Client, fresh: str, tmp_path: Path) -> None:
     data = DataDir(tmp_path)
     s3.put_object(Bucket=fresh, Key="foo/foo-1.0.tar.gz", Body=b"sdist")
-    data.mirror(s3, fresh, ["foo/foo-1.0.tar.gz", "foo/../evil", "bar/never-existed.whl"])
+    store = S3Store(s3, fresh)
+    data.mirror(store, ["foo/foo-1.0.tar.gz", "foo/../evil", "bar/never-existed.whl"])
     assert (tmp_path / "foo/foo-1.0.tar.gz").read_bytes() == b"sdist"
     assert not (tmp_path / "bar").exists()
     s3.delete_object(Bucket=fresh, Key="foo/foo-1.0.tar.gz")
-    data.mirror(s3, fresh, ["foo/foo-1.0.tar.gz"])
+    data.mirror(store, ["foo/foo-1.0.tar.gz"])
     assert list(tmp_path.iterdir()) in ([], [tmp_path / ".pyshelf-partial"])
 
 
@@ -102,10 +104,10 @@ def test_sync_then_load_round_trips(s3: S3Client, fresh: str, tmp_path: Path) ->
     stale.parent.mkdir()
     stale.write_bytes(b"old")
     data = DataDir(tmp_path)
-    result = data.sync(s3, fresh)
+    result = data.sync(S3Store(s3, fresh))
     assert (result.written, result.removed) == (4, 1)
     assert not stale.parent.exists()
-    assert data.sync(s3, fresh).written == 0  # unchanged objects are not fetched again
+    assert data.sync(S3Store(s3, fresh)).written == 0  # unchanged objects are not fetched again
 
     modified = s3.head_object(Bucket=fresh, Key="notes.txt")["LastModified"]
     assert (tmp_path / "notes.txt").stat().st_mtime == modified.timestamp()
@@ -113,7 +115,7 @@ def test_sync_then_load_round_trips(s3: S3Client, fresh: str, tmp_path: Path) ->
     restored = f"{fresh}-restored"
     s3.create_bucket(Bucket=restored)
     backdated: dict[str, datetime] = {}
-    assert DataDir(tmp_path).load(s3, restored, backdated.__setitem__) == 4
+    assert DataDir(tmp_path).load(S3Store(s3, restored), backdated.__setitem__) == 4
     assert backdated["notes.txt"] == modified
     for key, body in contents.items():
         got = s3.get_object(Bucket=restored, Key=key)
@@ -126,5 +128,5 @@ def test_a_key_that_is_also_a_folder_is_counted_as_not_storable(
 ) -> None:
     s3.put_object(Bucket=fresh, Key="bar", Body=b"a file named like a folder")
     s3.put_object(Bucket=fresh, Key="bar/bar-1.0.tar.gz", Body=b"sdist")
-    result = DataDir(tmp_path).sync(s3, fresh)
+    result = DataDir(tmp_path).sync(S3Store(s3, fresh))
     assert (result.written, result.skipped) == (1, 1)

@@ -9,6 +9,7 @@ A file's mtime is its object's LastModified (the index's upload-time), handed ba
 Only the latest version of each object is kept; keys that cannot be a relative path (an empty,
 `.` or `..` segment, a segment over 255 bytes) are not persisted and are logged, and so are
 keys under the two names DIR keeps for itself (`.pyshelf-partial`, `.pyshelf-kvs.json`).
+All bucket access goes through the `Storage` seam (S3Store over the emulator).
 """
 
 from __future__ import annotations
@@ -20,15 +21,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import ClientError
 
 from pyshelf.core import layout
-from pyshelf.storage.s3 import is_missing
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+from pyshelf.storage import NotFound, Storage
+from pyshelf.storage.files import put_file
 
 log = logging.getLogger(__name__)
 PARTIAL_DIR = ".pyshelf-partial"  # temporary files, renamed into place when complete
@@ -74,20 +70,23 @@ class DataDir:
                 if Path(directory, name) != self.root / KVS_FILE:
                     yield Path(directory, name)
 
-    def load(self, s3: S3Client, bucket: str, backdate: Backdate | None = None) -> int:
+    def load(self, store: Storage, backdate: Backdate | None = None) -> int:
         """Put every stored file into the bucket; return how many. `backdate(key, mtime)` may
         give each object its original LastModified."""
         self.root.mkdir(parents=True, exist_ok=True)
         count = 0
         for path in self.files():
             key = key_of(self.root, path)
-            self._etags[key] = _put(s3, bucket, key, path)
+            content_type, cache_control = layout.headers_of(key)
+            self._etags[key] = put_file(
+                store, key, path, content_type=content_type, cache_control=cache_control
+            )
             if backdate is not None:
                 backdate(key, datetime.fromtimestamp(path.stat().st_mtime, UTC))
             count += 1
         return count
 
-    def mirror(self, s3: S3Client, bucket: str, keys: Iterable[str]) -> None:
+    def mirror(self, store: Storage, keys: Iterable[str]) -> None:
         """Bring the files of these keys in line with the bucket (write or remove)."""
         for key in keys:
             path = path_of(self.root, key)
@@ -95,28 +94,24 @@ class DataDir:
                 log.warning("%s: not persisted (the key cannot be a file path)", key)
                 continue
             try:
-                self._write(s3, bucket, key, path)
-            except ClientError as exc:
-                if not is_missing(exc):
-                    raise
+                self._write(store, key, path)
+            except NotFound:
                 self._remove(key, path)
 
-    def sync(self, s3: S3Client, bucket: str) -> SyncResult:
+    def sync(self, store: Storage) -> SyncResult:
         """Make DIR equal the bucket's current objects."""
         listed, written, skipped = set(), 0, 0
-        paginator = s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=bucket):
-            for item in page.get("Contents", []):
-                key, path = item["Key"], path_of(self.root, item["Key"])
-                if path is None:
-                    log.warning("%s: not persisted (the key cannot be a file path)", key)
-                    skipped += 1
-                    continue
-                listed.add(key)
-                if self._etags.get(key) != item["ETag"] or not path.is_file():
-                    self.mirror(s3, bucket, [key])
-                    stored = self._etags.get(key) == item["ETag"]  # False: see _write's log
-                    written, skipped = written + stored, skipped + (not stored)
+        for row in store.list(""):
+            key, path = row.key, path_of(self.root, row.key)
+            if path is None:
+                log.warning("%s: not persisted (the key cannot be a file path)", key)
+                skipped += 1
+                continue
+            listed.add(key)
+            if self._etags.get(key) != row.etag or not path.is_file():
+                self.mirror(store, [key])
+                stored = self._etags.get(key) == row.etag  # False: see _write's log
+                written, skipped = written + stored, skipped + (not stored)
         removed = 0
         for path in list(self.files()):
             key = key_of(self.root, path)
@@ -129,22 +124,25 @@ class DataDir:
     def _partial(self) -> Path:
         return self.root / PARTIAL_DIR
 
-    def _write(self, s3: S3Client, bucket: str, key: str, path: Path) -> None:
-        response = s3.get_object(Bucket=bucket, Key=key)
+    def _write(self, store: Storage, key: str, path: Path) -> None:
         self._partial.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=self._partial, delete=False) as partial:
-            for chunk in response["Body"].iter_chunks(1024 * 1024):
-                partial.write(chunk)
+            try:
+                got = store.download(key, partial, if_match=None)
+            except BaseException:
+                partial.close()
+                Path(partial.name).unlink(missing_ok=True)
+                raise
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            stamp = response["LastModified"].timestamp()
+            stamp = got.last_modified.timestamp()
             os.utime(partial.name, (stamp, stamp))
             os.replace(partial.name, path)
         except OSError:
             Path(partial.name).unlink(missing_ok=True)
             log.exception("%s: not persisted", key)
             return
-        self._etags[key] = response["ETag"]
+        self._etags[key] = got.etag
 
     def _remove(self, key: str, path: Path) -> None:
         self._etags.pop(key, None)
@@ -156,13 +154,3 @@ class DataDir:
                 parent.rmdir()
             except OSError:
                 break
-
-
-def _put(s3: S3Client, bucket: str, key: str, path: Path) -> str:
-    content_type, cache_control = layout.headers_of(key)
-    extra: dict[str, Any] = {"CacheControl": cache_control} if cache_control else {}
-    with path.open("rb") as body:
-        response = s3.put_object(
-            Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra
-        )
-    return response["ETag"]

@@ -113,11 +113,12 @@ class LocalIndex:
 
     def _restore(self, s3: S3Client) -> None:
         """Load --data into the bucket, then build every page (an empty root page at least)."""
+        store = S3Store(s3, self.config.bucket)
         if self.data is not None:
             backdate = functools.partial(moto_compat.set_last_modified, self.config.bucket)
-            count = self.data.load(s3, self.config.bucket, backdate)
+            count = self.data.load(store, backdate)
             log.info("restored %d objects from %s", count, self.data.root)
-        results = reindex(S3Store(s3, self.config.bucket))
+        results = reindex(store)
         log.info("indexed %d projects", len(results))
 
     def _worker(self, s3: S3Client, queues: provision.Queues) -> Worker:
@@ -133,10 +134,11 @@ class LocalIndex:
 
     def _mirror(self, s3: S3Client, messages: list[MessageTypeDef]) -> None:
         if self.data is not None:
-            self.data.mirror(s3, self.config.bucket, keys_named(messages, self.config.bucket))
+            store = S3Store(s3, self.config.bucket)
+            self.data.mirror(store, keys_named(messages, self.config.bucket))
 
     def _final_sync(self, s3: S3Client, data: DataDir) -> None:
-        result = data.sync(s3, self.config.bucket)
+        result = data.sync(S3Store(s3, self.config.bucket))
         log.info(
             "saved to %s: %d written, %d removed, %d not storable",
             data.root,

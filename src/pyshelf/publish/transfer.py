@@ -3,35 +3,27 @@
 `plan` decides per file (HEAD, and the remote sha256 when the key exists): upload, skip (same
 bytes), conflict (other bytes) or overwrite (other bytes, forced). `Uploader.send` writes with
 `If-None-Match: *` (or `If-Match: <etag seen>` when overwriting), in one PUT or, for large files,
-a multipart upload whose completion carries the same condition. Every object gets its sha256 as
-`x-amz-meta-sha256`, so a later upload can compare without reading it back.
+a multipart upload whose completion carries the same condition (`pyshelf.storage.files.put_file`).
+Every object gets its sha256 as `x-amz-meta-sha256`, so a later upload can compare without
+reading it back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
 from packaging.utils import NormalizedName
 
 from pyshelf.core import layout
 from pyshelf.publish.checks import LocalDistribution
 from pyshelf.publish.index_reader import BucketIndex, IndexUnreadable
-from pyshelf.storage import SHA256_META, Head, NotFound, PreconditionFailed
+from pyshelf.storage import SHA256_META, Head, NotFound, PreconditionFailed, Storage
+from pyshelf.storage.files import MULTIPART_THRESHOLD, PART_SIZE, Advance, put_file
 from pyshelf.storage.hashing import hash_object
-from pyshelf.storage.s3 import S3Store, raise_expected
 
-if TYPE_CHECKING:
-    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
-
-PART_SIZE = 8 * 1024 * 1024
-MULTIPART_THRESHOLD = 16 * 1024 * 1024
 SEND_ATTEMPTS = 3
-
-Advance = Callable[[int], None]
 
 
 class Action(Enum):
@@ -52,7 +44,7 @@ class Planned:
 class Uploader:
     def __init__(
         self,
-        store: S3Store,
+        store: Storage,
         *,
         part_size: int = PART_SIZE,
         multipart_threshold: int = MULTIPART_THRESHOLD,
@@ -112,60 +104,16 @@ class Uploader:
         raise PreconditionFailed(f"{planned.local.key} keeps changing; try again")
 
     def _write(self, local: LocalDistribution, if_match: str | None, advance: Advance) -> None:
-        if local.size >= self.multipart_threshold:
-            self._multipart(local, if_match, advance)
-            return
-        body = local.path.read_bytes()
-        self.store.put(
+        put_file(
+            self.store,
             local.key,
-            body,
+            local.path,
             content_type=layout.distribution_content_type(local.filename),
             cache_control=layout.IMMUTABLE_CACHE_CONTROL,
             metadata={SHA256_META: local.sha256},
             if_match=if_match,
             if_none_match=if_match is None,
+            part_size=self.part_size,
+            multipart_threshold=self.multipart_threshold,
+            advance=advance,
         )
-        advance(len(body))
-
-    def _multipart(self, local: LocalDistribution, if_match: str | None, advance: Advance) -> None:
-        client, bucket, key = self.store.client, self.store.bucket, local.key
-        upload_id = client.create_multipart_upload(
-            Bucket=bucket,
-            Key=key,
-            ContentType=layout.distribution_content_type(local.filename),
-            CacheControl=layout.IMMUTABLE_CACHE_CONTROL,
-            Metadata={SHA256_META: local.sha256},
-        )["UploadId"]
-        try:
-            parts = self._parts(local, upload_id, advance)
-            condition: dict[str, Any] = {"IfMatch": if_match} if if_match else {"IfNoneMatch": "*"}
-            client.complete_multipart_upload(
-                Bucket=bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-                **condition,
-            )
-        except BaseException as exc:
-            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-            if isinstance(exc, ClientError):  # the target changed or went: plan again
-                raise_expected(exc, key)
-            raise
-
-    def _parts(
-        self, local: LocalDistribution, upload_id: str, advance: Advance
-    ) -> list[CompletedPartTypeDef]:
-        parts: list[CompletedPartTypeDef] = []
-        with local.path.open("rb") as handle:
-            while chunk := handle.read(self.part_size):
-                number = len(parts) + 1
-                response = self.store.client.upload_part(
-                    Bucket=self.store.bucket,
-                    Key=local.key,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    Body=chunk,
-                )
-                parts.append({"ETag": response["ETag"], "PartNumber": number})
-                advance(len(chunk))
-        return parts

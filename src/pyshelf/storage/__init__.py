@@ -1,5 +1,6 @@
 """The one storage seam: the `Storage` Protocol, its errors and rows (`base`), implemented over
-boto3 S3 (`s3`) and in memory (`memory`)."""
+boto3 S3 (`s3`) and in memory (`memory`, for tests; not imported here, so never in the Lambda).
+`files.put_file` writes a local file through any of them."""
 
 from pyshelf.storage.base import (
     SHA256_META,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from pyshelf.storage import SHA256_META, Blob, Head, NotFound, ObjectInfo, PreconditionFailed
+from pyshelf.storage.base import numbered_parts
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 _PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 _MISSING = {"NoSuchKey", "404", "NotFound"}
@@ -56,14 +58,18 @@ class S3Store:
             raise
         return Blob(response["Body"].read(), response["ETag"])
 
-    def download(self, key: str, into: IO[bytes], *, if_match: str) -> None:
+    def download(self, key: str, into: IO[bytes], *, if_match: str | None) -> ObjectInfo:
+        condition = _condition(if_match, if_none_match=False)
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=if_match)
+            response = self.client.get_object(Bucket=self.bucket, Key=key, **condition)
         except ClientError as exc:
             raise_expected(exc, key)
             raise
         for chunk in response["Body"].iter_chunks(1024 * 1024):
             into.write(chunk)
+        return ObjectInfo(
+            key, response["ETag"], response["ContentLength"], response["LastModified"]
+        )
 
     def put(
         self,
@@ -76,17 +82,42 @@ class S3Store:
         if_match: str | None = None,
         if_none_match: bool = False,
     ) -> str:
-        extra: dict[str, Any] = {"ContentType": content_type, "Metadata": dict(metadata or {})}
-        if cache_control:
-            extra["CacheControl"] = cache_control
-        if if_match:
-            extra["IfMatch"] = if_match
-        if if_none_match:
-            extra["IfNoneMatch"] = "*"
+        extra = _headers(content_type, cache_control, metadata)
+        extra |= _condition(if_match, if_none_match)
         try:
             response = self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra)
         except ClientError as exc:
             raise_expected(exc, key)
+            raise
+        return response["ETag"]
+
+    def put_parts(
+        self,
+        key: str,
+        parts: Iterable[bytes],
+        *,
+        content_type: str,
+        cache_control: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        headers = _headers(content_type, cache_control, metadata)
+        created = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **headers)
+        upload_id = created["UploadId"]
+        try:
+            done = _upload_parts(self.client, self.bucket, key, upload_id, parts)
+            response = self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": done},
+                **_condition(if_match, if_none_match),
+            )
+        except BaseException as exc:  # also KeyboardInterrupt: never leave parts behind
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            if isinstance(exc, ClientError):
+                raise_expected(exc, key)
             raise
         return response["ETag"]
 
@@ -110,6 +141,34 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+def _upload_parts(
+    client: S3Client, bucket: str, key: str, upload_id: str, parts: Iterable[bytes]
+) -> list[CompletedPartTypeDef]:
+    done: list[CompletedPartTypeDef] = []
+    for number, part in numbered_parts(key, parts):
+        response = client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=part
+        )
+        done.append({"ETag": response["ETag"], "PartNumber": number})
+    return done
+
+
+def _headers(
+    content_type: str, cache_control: str | None, metadata: Mapping[str, str] | None
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {"ContentType": content_type, "Metadata": dict(metadata or {})}
+    if cache_control:
+        headers["CacheControl"] = cache_control
+    return headers
+
+
+def _condition(if_match: str | None, if_none_match: bool) -> dict[str, Any]:
+    condition: dict[str, Any] = {"IfMatch": if_match} if if_match else {}
+    if if_none_match:
+        condition["IfNoneMatch"] = "*"
+    return condition
 
 
 def raise_expected(exc: ClientError, key: str) -> None:
