@@ -65,7 +65,7 @@ def test_every_project_when_none_are_named(store: Storage) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"pyshelf": "reindex", "request": "../x", "projects": None},
+        {"pyshelf": "reindex", "request": "../x", "projects": None},  # not a filesystem path
         {"pyshelf": "reindex", "request": "ok", "projects": "foo"},
         {"pyshelf": "reindex", "request": "ok", "projects": ["not a name!"]},
     ],
