@@ -14,7 +14,6 @@ from typing import Protocol
 
 from pyshelf.core.errors import PyshelfError
 
-# `pyshelf serve`'s store (any 12-digit account would do: the local API checks no signature).
 MAX_KEY_BYTES = 512  # CloudFront KeyValueStore quotas
 MAX_VALUE_BYTES = 1024
 MAX_UPDATE_ITEMS = 50  # puts + deletes in one UpdateKeys call
