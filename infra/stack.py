@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.bundling import IndexerSources
-from infra.cdn import PRICE_CLASSES, PackageCdn
+from infra.cdn import PackageCdn
 from infra.config import EnvironmentConfig
 from infra.indexer import Indexer
 from infra.nag import acknowledge, acknowledge_cdk_internals
@@ -32,7 +32,6 @@ class PyshelfStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        removal = RemovalPolicy.DESTROY if config.removal == "destroy" else RemovalPolicy.RETAIN
         storage = PackageStorage(
             self,
             "Storage",
@@ -45,8 +44,8 @@ class PyshelfStack(Stack):
             "Indexer",
             bucket=storage.bucket,
             max_concurrency=config.indexer_max_concurrency,
-            log_retention_days=config.log_retention_days,
-            removal=removal,
+            log_retention=config.log_retention,
+            removal=config.removal,
             code_sources=code_sources,
         )
         cdn = PackageCdn(
@@ -54,7 +53,7 @@ class PyshelfStack(Stack):
             "Cdn",
             bucket=storage.bucket,
             logs_bucket=storage.logs_bucket,
-            price_class=PRICE_CLASSES[config.price_class],
+            price_class=config.price_class,
             domain_name=config.domain_name,
             certificate_arn=config.certificate_arn,
         )

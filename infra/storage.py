@@ -12,7 +12,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.config import Encryption, Removal
+from infra.config import Encryption
 from infra.nag import acknowledge
 
 # Pinned so a refactor of the construct tree can never replace the bucket (and its packages).
@@ -32,19 +32,19 @@ class PackageStorage(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        removal: Removal,
+        removal: RemovalPolicy,
         encryption: Encryption,
         noncurrent_version_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        destroy = removal == "destroy"
-        self.logs_bucket = self._logs_bucket(destroy)
+        destroy = removal is RemovalPolicy.DESTROY
+        self.logs_bucket = self._logs_bucket(removal)
         self.key = (
             kms.Key(
                 self,
                 "Key",
                 enable_key_rotation=True,
-                removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
+                removal_policy=removal,
                 description="pyshelf package bucket",
             )
             if encryption == "kms"
@@ -70,12 +70,12 @@ class PackageStorage(Construct):
             ],
             server_access_logs_bucket=self.logs_bucket,
             server_access_logs_prefix=S3_LOG_PREFIX,
-            removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
+            removal_policy=removal,
             auto_delete_objects=destroy,
         )
         _pin_logical_id(self.bucket, BUCKET_LOGICAL_ID)
 
-    def _logs_bucket(self, destroy: bool) -> s3.Bucket:
+    def _logs_bucket(self, removal: RemovalPolicy) -> s3.Bucket:
         # CloudFront standard logs are delivered with ACLs, hence OBJECT_WRITER ownership here.
         bucket = s3.Bucket(
             self,
@@ -85,8 +85,8 @@ class PackageStorage(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED,
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))],
-            removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
-            auto_delete_objects=destroy,
+            removal_policy=removal,
+            auto_delete_objects=removal is RemovalPolicy.DESTROY,
         )
         _pin_logical_id(bucket, LOGS_BUCKET_LOGICAL_ID)
         acknowledge(

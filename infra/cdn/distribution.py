@@ -31,11 +31,6 @@ IMMUTABLE_TTL = Duration.days(365)
 NOT_FOUND_TTL = Duration.seconds(5)
 HSTS_MAX_AGE = Duration.days(730)
 LOG_PREFIX = "cloudfront/"
-PRICE_CLASSES = {
-    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
-    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
-    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
-}
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 

@@ -28,7 +28,7 @@ from cdk_support import (
 )
 
 from infra.app import build_stack
-from infra.config import EnvironmentConfig
+from infra.config import parse_environment
 from infra.nag import add_checks
 
 CDK = REPO / "node_modules" / ".bin" / "cdk"
@@ -102,12 +102,14 @@ def variant(
             "aws:cdk:enable-path-metadata": True,
         },
     )
-    config = EnvironmentConfig(
-        name="variant",
-        encryption="kms",
-        domain_name=VARIANT_DOMAIN,
-        certificate_arn=VARIANT_CERTIFICATE,
-        price_class="PriceClass_200",
+    config = parse_environment(
+        "variant",
+        {
+            "encryption": "kms",
+            "domainName": VARIANT_DOMAIN,
+            "certificateArn": VARIANT_CERTIFICATE,
+            "priceClass": "PriceClass_200",
+        },
     )
     build_stack(app, config)
     add_checks(app)
