@@ -20,6 +20,8 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_logs as logs
 
 Encryption = Literal["s3", "kms"]
+Access = Literal["private", "public"]
+"""`private`: the edge asks every reader for a token; `public`: anyone may read."""
 
 REMOVAL_POLICIES: Mapping[str, RemovalPolicy] = {
     "retain": RemovalPolicy.RETAIN,
@@ -59,10 +61,31 @@ DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
 CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
 ACCOUNT = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_PROVIDER_ARN = re.compile(
+    rf"^arn:aws[a-z-]*:iam::\d{{12}}:oidc-provider/{re.escape(GITHUB_OIDC_HOST)}$"
+)
+# OWNER/NAME exactly (no wildcards: the trust names one repository).
+GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+# A branch or tag ref; `*` is the only wildcard (IAM StringLike), pull requests never match.
+GITHUB_REF = re.compile(r"^refs/(heads|tags)/[A-Za-z0-9._/*+-]{1,200}$")
 
 
 class ConfigError(ValueError):
     """The environment configuration cannot be used; the message says which key and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class GithubPublisher:
+    """A GitHub Actions workflow that may publish: runs of `repository` on `ref`."""
+
+    repository: str
+    ref: str
+
+    @property
+    def subject(self) -> str:
+        """The OIDC token's `sub` claim (an IAM StringLike pattern) of such a run."""
+        return f"repo:{self.repository}:ref:{self.ref}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +104,11 @@ class EnvironmentConfig:
     indexer_max_concurrency: int = 5
     domain_name: str | None = None
     certificate_arn: str | None = None
+    access: Access = "private"
+    publisher_can_delete: bool = False
+    github_publishers: tuple[GithubPublisher, ...] = ()
+    github_oidc_provider_arn: str | None = None
+    """An existing provider (an account has one per URL); None creates one when needed."""
 
     @property
     def stack_name(self) -> str:
@@ -120,11 +148,34 @@ def _int_range(low: int, high: int) -> Check:
     return check
 
 
+def _matches(regex: re.Pattern[str], value: Any) -> bool:
+    return isinstance(value, str) and regex.match(value) is not None
+
+
 def _pattern(regex: re.Pattern[str], what: str) -> Check:
     def check(value: Any) -> str | None:
-        return None if isinstance(value, str) and regex.match(value) else f"must be {what}"
+        return None if _matches(regex, value) else f"must be {what}"
 
     return check
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _github_publishers(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return 'must be a non-empty list of {"repository": "OWNER/NAME", "ref": "refs/..."}'
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) != {"repository", "ref"}:
+            return f'item {number} must have exactly the keys "repository" and "ref"'
+        if not _matches(GITHUB_REPOSITORY, item["repository"]):
+            return f"item {number}: repository must be OWNER/NAME (no wildcards)"
+        if not _matches(GITHUB_REF, item["ref"]):
+            return f"item {number}: ref must be refs/heads/... or refs/tags/... (`*` allowed)"
+    if len({(item["repository"], item["ref"]) for item in value}) != len(value):
+        return "lists a repository and ref twice"
+    return None
 
 
 FIELDS: Mapping[str, _Field] = {
@@ -139,6 +190,17 @@ FIELDS: Mapping[str, _Field] = {
     "domainName": _Field("domain_name", _pattern(DOMAIN, "a lower-case DNS name")),
     "certificateArn": _Field(
         "certificate_arn", _pattern(CERTIFICATE_ARN, "an ACM certificate ARN in us-east-1")
+    ),
+    "access": _Field("access", _one_of(get_args(Access))),
+    "publisherCanDelete": _Field("publisher_can_delete", _boolean),
+    "githubPublishers": _Field(
+        "github_publishers",
+        _github_publishers,
+        lambda items: tuple(GithubPublisher(item["repository"], item["ref"]) for item in items),
+    ),
+    "githubOidcProviderArn": _Field(
+        "github_oidc_provider_arn",
+        _pattern(GITHUB_OIDC_PROVIDER_ARN, f"the ARN of the OIDC provider of {GITHUB_OIDC_HOST}"),
     ),
 }
 
@@ -180,3 +242,7 @@ def parse_environment(name: str, raw: Any) -> EnvironmentConfig:
 def _check_pairs(name: str, values: Mapping[str, Any]) -> None:
     if ("domain_name" in values) != ("certificate_arn" in values):
         raise ConfigError(f"environments.{name}: set domainName and certificateArn together")
+    if "github_oidc_provider_arn" in values and "github_publishers" not in values:
+        raise ConfigError(
+            f"environments.{name}: githubOidcProviderArn is only used with githubPublishers"
+        )

@@ -24,11 +24,14 @@ from infra.config import (
     REMOVAL_POLICIES,
     ConfigError,
     EnvironmentConfig,
+    GithubPublisher,
     load_environment,
     parse_environment,
 )
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
+PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+GOOD = {"repository": "acme/lib", "ref": "refs/tags/v*"}
 
 
 def test_cdk_json_declares_dev_and_prod(cdk_context: dict[str, Any]) -> None:
@@ -45,6 +48,15 @@ def test_defaults_are_the_safe_choice() -> None:
     assert config.removal is RemovalPolicy.RETAIN
     assert config.encryption == "s3"
     assert config.domain_name is None
+    assert config.access == "private"
+    assert config.publisher_can_delete is False
+    assert config.github_publishers == ()
+
+
+def test_shipped_environments_are_private(cdk_context: dict[str, Any]) -> None:
+    for env in ("dev", "prod"):
+        assert load_environment(cdk_context, env).access == "private"
+    assert load_environment(cdk_context, "prod").publisher_can_delete is False
 
 
 def test_config_is_frozen() -> None:
@@ -64,6 +76,10 @@ def test_every_camel_case_key_sets_its_field() -> None:
         "indexerMaxConcurrency": 10,
         "domainName": "pypi.example.com",
         "certificateArn": CERT,
+        "access": "public",
+        "publisherCanDelete": True,
+        "githubPublishers": [{"repository": "acme/lib", "ref": "refs/tags/v*"}],
+        "githubOidcProviderArn": PROVIDER,
     }
     config = parse_environment("dev", raw)
     assert config == EnvironmentConfig(
@@ -78,7 +94,12 @@ def test_every_camel_case_key_sets_its_field() -> None:
         indexer_max_concurrency=10,
         domain_name="pypi.example.com",
         certificate_arn=CERT,
+        access="public",
+        publisher_can_delete=True,
+        github_publishers=(GithubPublisher("acme/lib", "refs/tags/v*"),),
+        github_oidc_provider_arn=PROVIDER,
     )
+    assert config.github_publishers[0].subject == "repo:acme/lib:ref:refs/tags/v*"
 
 
 @pytest.mark.parametrize(
@@ -107,6 +128,26 @@ def test_every_camel_case_key_sets_its_field() -> None:
         ({"domainName": "pypi.example.com"}, "set domainName and certificateArn together"),
         ({"certificateArn": CERT}, "set domainName and certificateArn together"),
         ({"bucketName": "x"}, "bucketName: unknown key"),
+        ({"access": "open"}, "access = 'open': must be one of private, public"),
+        ({"publisherCanDelete": "yes"}, "publisherCanDelete = 'yes': must be true or false"),
+        ({"githubPublishers": []}, "githubPublishers = []: must be a non-empty list"),
+        ({"githubPublishers": {"repository": "a/b"}}, "must be a non-empty list"),
+        ({"githubPublishers": [{"repository": "acme/lib"}]}, "item 1 must have exactly the keys"),
+        (
+            {"githubPublishers": [{**GOOD, "branch": "main"}]},
+            'item 1 must have exactly the keys "repository" and "ref"',
+        ),
+        ({"githubPublishers": [{**GOOD, "repository": "acme/*"}]}, "item 1: repository"),
+        ({"githubPublishers": [{**GOOD, "repository": "acme"}]}, "item 1: repository"),
+        ({"githubPublishers": [GOOD, {**GOOD, "ref": "main"}]}, "item 2: ref must be refs/heads"),
+        ({"githubPublishers": [{**GOOD, "ref": "refs/pull/1/merge"}]}, "item 1: ref"),
+        ({"githubPublishers": [{**GOOD, "ref": "refs/tags/v?"}]}, "item 1: ref"),
+        ({"githubPublishers": [GOOD, GOOD]}, "lists a repository and ref twice"),
+        (
+            {"githubPublishers": [GOOD], "githubOidcProviderArn": PROVIDER.replace("token.", "")},
+            "githubOidcProviderArn = ",
+        ),
+        ({"githubOidcProviderArn": PROVIDER}, "githubOidcProviderArn is only used with"),
     ],
 )
 def test_bad_values_are_rejected_with_the_key_named(raw: dict[str, Any], message: str) -> None:
