@@ -1,4 +1,5 @@
-"""One pyshelf environment: composes storage, indexer and CDN, wires events and grants."""
+"""One pyshelf environment: composes storage, indexer, CDN and the publishing principals, wires
+events and grants."""
 
 from __future__ import annotations
 
