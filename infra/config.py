@@ -3,6 +3,9 @@
 `cdk deploy -c env=prod` picks `environments.prod`. Keys are camelCase in `cdk.json` and every one
 is optional except where noted; an unknown environment, an unknown key or a bad value stops the
 synth with a `ConfigError` that names the environment and the key.
+
+Each setting with a fixed set of values has one table here (the value in `cdk.json` → what the
+CDK gets); validation and the stack both read that table, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -10,11 +13,47 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_logs as logs
 
 Encryption = Literal["s3", "kms"]
-Removal = Literal["retain", "destroy"]
-PriceClassName = Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
+Access = Literal["private", "public"]
+"""`private`: the edge asks every reader for a token; `public`: anyone may read."""
+
+REMOVAL_POLICIES: Mapping[str, RemovalPolicy] = {
+    "retain": RemovalPolicy.RETAIN,
+    "destroy": RemovalPolicy.DESTROY,
+}
+PRICE_CLASSES: Mapping[str, cloudfront.PriceClass] = {
+    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
+    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
+    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
+}
+_DAYS = logs.RetentionDays
+# The retention periods CloudWatch Logs offers (up to ten years), by their number of days.
+LOG_RETENTION: Mapping[int, logs.RetentionDays] = {
+    1: _DAYS.ONE_DAY,
+    3: _DAYS.THREE_DAYS,
+    5: _DAYS.FIVE_DAYS,
+    7: _DAYS.ONE_WEEK,
+    14: _DAYS.TWO_WEEKS,
+    30: _DAYS.ONE_MONTH,
+    60: _DAYS.TWO_MONTHS,
+    90: _DAYS.THREE_MONTHS,
+    120: _DAYS.FOUR_MONTHS,
+    150: _DAYS.FIVE_MONTHS,
+    180: _DAYS.SIX_MONTHS,
+    365: _DAYS.ONE_YEAR,
+    400: _DAYS.THIRTEEN_MONTHS,
+    545: _DAYS.EIGHTEEN_MONTHS,
+    731: _DAYS.TWO_YEARS,
+    1096: _DAYS.THREE_YEARS,
+    1827: _DAYS.FIVE_YEARS,
+    3653: _DAYS.TEN_YEARS,
+}
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -22,31 +61,31 @@ DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
 CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
 ACCOUNT = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-# The retention periods CloudWatch Logs offers (up to ten years).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    3653,
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_PROVIDER_ARN = re.compile(
+    rf"^arn:aws[a-z-]*:iam::\d{{12}}:oidc-provider/{re.escape(GITHUB_OIDC_HOST)}$"
 )
+# OWNER/NAME exactly (no wildcards: the trust names one repository).
+GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+# A branch or tag ref; `*` is the only wildcard (IAM StringLike), pull requests never match.
+GITHUB_REF = re.compile(r"^refs/(heads|tags)/[A-Za-z0-9._/*+-]{1,200}$")
 
 
 class ConfigError(ValueError):
     """The environment configuration cannot be used; the message says which key and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class GithubPublisher:
+    """A GitHub Actions workflow that may publish: runs of `repository` on `ref`."""
+
+    repository: str
+    ref: str
+
+    @property
+    def subject(self) -> str:
+        """The OIDC token's `sub` claim (an IAM StringLike pattern) of such a run."""
+        return f"repo:{self.repository}:ref:{self.ref}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,36 +95,52 @@ class EnvironmentConfig:
     name: str
     account: str | None = None
     region: str | None = None
-    removal: Removal = "retain"
-    """`destroy` deletes the buckets and all their objects with the stack (for throw-away envs)."""
+    removal: RemovalPolicy = RemovalPolicy.RETAIN
+    """DESTROY deletes the buckets and all their objects with the stack (for throw-away envs)."""
     encryption: Encryption = "s3"
     noncurrent_version_days: int = 90
-    log_retention_days: int = 90
-    price_class: PriceClassName = "PriceClass_100"
+    log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS
+    price_class: cloudfront.PriceClass = cloudfront.PriceClass.PRICE_CLASS_100
     indexer_max_concurrency: int = 5
     domain_name: str | None = None
     certificate_arn: str | None = None
+    access: Access = "private"
+    publisher_can_delete: bool = False
+    github_publishers: tuple[GithubPublisher, ...] = ()
+    github_oidc_provider_arn: str | None = None
+    """An existing provider (an account has one per URL); None creates one when needed."""
 
     @property
     def stack_name(self) -> str:
         return f"pyshelf-{self.name}"
 
 
+Check = Callable[[Any], str | None]
+"""Returns an error message for a bad value, None for a good one."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Field:
     attribute: str
-    check: Callable[[Any], str | None]
-    """Returns an error message for a bad value, None for a good one."""
+    check: Check
+    convert: Callable[[Any], Any] = lambda value: value
 
 
-def _choice(*allowed: str) -> Callable[[Any], str | None]:
+def _one_of(allowed: tuple[object, ...]) -> Check:
     def check(value: Any) -> str | None:
-        return None if value in allowed else f"must be one of {', '.join(allowed)}"
+        # `type(...) is` so that true/false never pass for 1/0.
+        ok = any(type(value) is type(choice) and value == choice for choice in allowed)
+        return None if ok else f"must be one of {', '.join(map(str, allowed))}"
 
     return check
 
 
-def _int_range(low: int, high: int) -> Callable[[Any], str | None]:
+def _table(attribute: str, table: Mapping[Any, Any]) -> _Field:
+    """A setting whose values are the keys of `table`; the config holds the table's value."""
+    return _Field(attribute, _one_of(tuple(table)), table.__getitem__)
+
+
+def _int_range(low: int, high: int) -> Check:
     def check(value: Any) -> str | None:
         ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
         return None if ok else f"must be an integer from {low} to {high}"
@@ -93,34 +148,59 @@ def _int_range(low: int, high: int) -> Callable[[Any], str | None]:
     return check
 
 
-def _one_of_ints(allowed: tuple[int, ...]) -> Callable[[Any], str | None]:
+def _matches(regex: re.Pattern[str], value: Any) -> bool:
+    return isinstance(value, str) and regex.match(value) is not None
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> Check:
     def check(value: Any) -> str | None:
-        return None if value in allowed else f"must be one of {allowed}"
+        return None if _matches(regex, value) else f"must be {what}"
 
     return check
 
 
-def _pattern(regex: re.Pattern[str], what: str) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        return None if isinstance(value, str) and regex.match(value) else f"must be {what}"
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
 
-    return check
+
+def _github_publishers(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return 'must be a non-empty list of {"repository": "OWNER/NAME", "ref": "refs/..."}'
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) != {"repository", "ref"}:
+            return f'item {number} must have exactly the keys "repository" and "ref"'
+        if not _matches(GITHUB_REPOSITORY, item["repository"]):
+            return f"item {number}: repository must be OWNER/NAME (no wildcards)"
+        if not _matches(GITHUB_REF, item["ref"]):
+            return f"item {number}: ref must be refs/heads/... or refs/tags/... (`*` allowed)"
+    if len({(item["repository"], item["ref"]) for item in value}) != len(value):
+        return "lists a repository and ref twice"
+    return None
 
 
 FIELDS: Mapping[str, _Field] = {
     "account": _Field("account", _pattern(ACCOUNT, "a 12-digit AWS account id")),
     "region": _Field("region", _pattern(REGION, "an AWS region such as eu-west-1")),
-    "removalPolicy": _Field("removal", _choice("retain", "destroy")),
-    "encryption": _Field("encryption", _choice("s3", "kms")),
+    "removalPolicy": _table("removal", REMOVAL_POLICIES),
+    "encryption": _Field("encryption", _one_of(get_args(Encryption))),
     "noncurrentVersionDays": _Field("noncurrent_version_days", _int_range(1, 3650)),
-    "logRetentionDays": _Field("log_retention_days", _one_of_ints(LOG_RETENTION_DAYS)),
-    "priceClass": _Field(
-        "price_class", _choice("PriceClass_100", "PriceClass_200", "PriceClass_All")
-    ),
+    "logRetentionDays": _table("log_retention", LOG_RETENTION),
+    "priceClass": _table("price_class", PRICE_CLASSES),
     "indexerMaxConcurrency": _Field("indexer_max_concurrency", _int_range(2, 1000)),
     "domainName": _Field("domain_name", _pattern(DOMAIN, "a lower-case DNS name")),
     "certificateArn": _Field(
         "certificate_arn", _pattern(CERTIFICATE_ARN, "an ACM certificate ARN in us-east-1")
+    ),
+    "access": _Field("access", _one_of(get_args(Access))),
+    "publisherCanDelete": _Field("publisher_can_delete", _boolean),
+    "githubPublishers": _Field(
+        "github_publishers",
+        _github_publishers,
+        lambda items: tuple(GithubPublisher(item["repository"], item["ref"]) for item in items),
+    ),
+    "githubOidcProviderArn": _Field(
+        "github_oidc_provider_arn",
+        _pattern(GITHUB_OIDC_PROVIDER_ARN, f"the ARN of the OIDC provider of {GITHUB_OIDC_HOST}"),
     ),
 }
 
@@ -154,7 +234,15 @@ def parse_environment(name: str, raw: Any) -> EnvironmentConfig:
         problem = spec.check(value)
         if problem:
             raise ConfigError(f"environments.{name}.{key} = {value!r}: {problem}")
-        values[spec.attribute] = value
+        values[spec.attribute] = spec.convert(value)
+    _check_pairs(name, values)
+    return EnvironmentConfig(name=name, **values)
+
+
+def _check_pairs(name: str, values: Mapping[str, Any]) -> None:
     if ("domain_name" in values) != ("certificate_arn" in values):
         raise ConfigError(f"environments.{name}: set domainName and certificateArn together")
-    return EnvironmentConfig(name=name, **values)
+    if "github_oidc_provider_arn" in values and "github_publishers" not in values:
+        raise ConfigError(
+            f"environments.{name}: githubOidcProviderArn is only used with githubPublishers"
+        )

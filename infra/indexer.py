@@ -33,27 +33,6 @@ BATCH_SIZE = 100
 BATCHING_WINDOW = Duration.seconds(3)
 MAX_RECEIVE_COUNT = QUEUE_MAX_RECEIVE_COUNT
 RETENTION = Duration.days(QUEUE_RETENTION_DAYS)
-_DAYS = logs.RetentionDays
-LOG_RETENTION = {
-    1: _DAYS.ONE_DAY,
-    3: _DAYS.THREE_DAYS,
-    5: _DAYS.FIVE_DAYS,
-    7: _DAYS.ONE_WEEK,
-    14: _DAYS.TWO_WEEKS,
-    30: _DAYS.ONE_MONTH,
-    60: _DAYS.TWO_MONTHS,
-    90: _DAYS.THREE_MONTHS,
-    120: _DAYS.FOUR_MONTHS,
-    150: _DAYS.FIVE_MONTHS,
-    180: _DAYS.SIX_MONTHS,
-    365: _DAYS.ONE_YEAR,
-    400: _DAYS.THIRTEEN_MONTHS,
-    545: _DAYS.EIGHTEEN_MONTHS,
-    731: _DAYS.TWO_YEARS,
-    1096: _DAYS.THREE_YEARS,
-    1827: _DAYS.FIVE_YEARS,
-    3653: _DAYS.TEN_YEARS,
-}
 
 
 class Indexer(Construct):
@@ -66,7 +45,7 @@ class Indexer(Construct):
         *,
         bucket: s3.IBucket,
         max_concurrency: int,
-        log_retention_days: int,
+        log_retention: logs.RetentionDays,
         removal: RemovalPolicy,
         code_sources: IndexerSources | None = None,
     ) -> None:
@@ -93,7 +72,7 @@ class Indexer(Construct):
         self.alarm = self._dead_letter_alarm()
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         self.function = self._function(
-            bucket, code_sources or IndexerSources(), log_retention_days, removal
+            bucket, code_sources or IndexerSources(), log_retention, removal
         )
         self.function.add_event_source(
             event_sources.SqsEventSource(
@@ -117,20 +96,22 @@ class Indexer(Construct):
             evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="pyshelf: bucket events the indexer failed 5 times (see the DLQ)",
+            alarm_description=(
+                f"pyshelf: bucket events the indexer failed {MAX_RECEIVE_COUNT} times (see the DLQ)"
+            ),
         )
 
     def _function(
         self,
         bucket: s3.IBucket,
         code_sources: IndexerSources,
-        log_retention_days: int,
+        log_retention: logs.RetentionDays,
         removal: RemovalPolicy,
     ) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=LOG_RETENTION[log_retention_days],
+            retention=log_retention,
             removal_policy=removal,
         )
         # An own role, so that only the log group below (no AWS managed policy) is writable.

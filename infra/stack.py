@@ -1,26 +1,42 @@
-"""One pyshelf environment: composes storage, indexer and CDN, wires events and grants."""
+"""One pyshelf environment: composes storage, indexer, CDN and the publishing principals, wires
+events and grants."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.bundling import IndexerSources
-from infra.cdn import PRICE_CLASSES, PackageCdn
+from infra.cdn import PackageCdn
 from infra.config import EnvironmentConfig
+from infra.github import GithubPublishers
 from infra.indexer import Indexer
 from infra.nag import acknowledge, acknowledge_cdk_internals
+from infra.publishers import PublisherPolicy
 from infra.storage import PackageStorage
+from infra.token_admins import TokenAdminPolicy
 from pyshelf.constants import EVENT_SUFFIXES
 
 # The CLI reads these output keys from the stack `pyshelf-<env>`.
-OUTPUT_KEYS = ("BucketName", "DistributionDomainName", "IndexUrl", "QueueUrl", "FunctionName")
+OUTPUT_KEYS = (
+    "BucketName",
+    "DistributionDomainName",
+    "IndexUrl",
+    "QueueUrl",
+    "FunctionName",
+    "KeyValueStoreArn",
+    "PublisherPolicyArn",
+    "TokenAdminPolicyArn",
+)
+# With githubPublishers: one role per entry, numbered from 1 in cdk.json's order.
+GITHUB_ROLE_OUTPUT = "GithubPublisherRole{number}Arn"
+GITHUB_PROVIDER_OUTPUT = "GithubOidcProviderArn"
 
 
 class PyshelfStack(Stack):
-    """Bucket → SQS → indexer Lambda, and CloudFront in front of the bucket."""
+    """Bucket → SQS → indexer Lambda, CloudFront in front of the bucket, and who may publish."""
 
     def __init__(
         self,
@@ -32,7 +48,6 @@ class PyshelfStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        removal = RemovalPolicy.DESTROY if config.removal == "destroy" else RemovalPolicy.RETAIN
         storage = PackageStorage(
             self,
             "Storage",
@@ -45,8 +60,8 @@ class PyshelfStack(Stack):
             "Indexer",
             bucket=storage.bucket,
             max_concurrency=config.indexer_max_concurrency,
-            log_retention_days=config.log_retention_days,
-            removal=removal,
+            log_retention=config.log_retention,
+            removal=config.removal,
             code_sources=code_sources,
         )
         cdn = PackageCdn(
@@ -54,15 +69,56 @@ class PyshelfStack(Stack):
             "Cdn",
             bucket=storage.bucket,
             logs_bucket=storage.logs_bucket,
-            price_class=PRICE_CLASSES[config.price_class],
+            price_class=config.price_class,
+            access=config.access,
             domain_name=config.domain_name,
             certificate_arn=config.certificate_arn,
         )
         # The indexer's own writes (.metadata, index.*, _pyshelf/...) match none of these.
         storage.notify(indexer.queue, suffixes=EVENT_SUFFIXES)
         storage.grant_indexer(indexer.role)
+        storage.reserve_derived_keys(indexer.role)
+        publishers = PublisherPolicy(
+            self,
+            "Publishers",
+            bucket=storage.bucket,
+            key=storage.key,
+            can_delete=config.publisher_can_delete,
+        )
+        token_admins = TokenAdminPolicy(self, "TokenAdmins", store=cdn.tokens)
         self._acknowledge(storage)
-        self._outputs(storage, indexer, cdn)
+        self._outputs(
+            {
+                "BucketName": storage.bucket.bucket_name,
+                "DistributionDomainName": cdn.distribution.distribution_domain_name,
+                "IndexUrl": f"https://{cdn.domain_name}/",
+                "QueueUrl": indexer.queue.queue_url,
+                "FunctionName": indexer.function.function_name,
+                "KeyValueStoreArn": cdn.tokens.key_value_store_arn,
+                "PublisherPolicyArn": publishers.policy.managed_policy_arn,
+                "TokenAdminPolicyArn": token_admins.policy.managed_policy_arn,
+            }
+        )
+        if config.github_publishers:
+            self._github(config, publishers)
+
+    def _github(self, config: EnvironmentConfig, publishers: PublisherPolicy) -> None:
+        github = GithubPublishers(
+            self,
+            "Github",
+            publishers=config.github_publishers,
+            provider_arn=config.github_oidc_provider_arn,
+            policy=publishers.policy,
+        )
+        for number, (publisher, role) in enumerate(github.roles.items(), start=1):
+            CfnOutput(
+                self,
+                GITHUB_ROLE_OUTPUT.format(number=number),
+                value=role.role_arn,
+                description=f"publisher role of {publisher.repository} on {publisher.ref}",
+            )
+        if github.created_provider:
+            CfnOutput(self, GITHUB_PROVIDER_OUTPUT, value=github.provider_arn)
 
     def _acknowledge(self, storage: PackageStorage) -> None:
         if storage.key:
@@ -74,13 +130,6 @@ class PyshelfStack(Stack):
             )
         acknowledge_cdk_internals(self)
 
-    def _outputs(self, storage: PackageStorage, indexer: Indexer, cdn: PackageCdn) -> None:
-        values = {
-            "BucketName": storage.bucket.bucket_name,
-            "DistributionDomainName": cdn.distribution.distribution_domain_name,
-            "IndexUrl": f"https://{cdn.domain_name}/",
-            "QueueUrl": indexer.queue.queue_url,
-            "FunctionName": indexer.function.function_name,
-        }
+    def _outputs(self, values: dict[str, str]) -> None:
         for key in OUTPUT_KEYS:
             CfnOutput(self, key, value=values[key])

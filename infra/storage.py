@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import CustomResourceProviderBase, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -12,14 +12,30 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.config import Encryption, Removal
+from infra.config import Encryption
 from infra.nag import acknowledge
+from pyshelf.constants import METADATA_SUFFIX
 
 # Pinned so a refactor of the construct tree can never replace the bucket (and its packages).
 BUCKET_LOGICAL_ID = "PackagesBucket"
 LOGS_BUCKET_LOGICAL_ID = "AccessLogsBucket"
 INDEXER_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 INDEXER_BUCKET_ACTIONS = ("s3:ListBucket",)
+# Keys only the indexer writes (docs/layout.md): the root and project pages, core metadata, and
+# its private state. In an S3 ARN `*` also matches `/`, so `*/index.html` covers every folder.
+DERIVED_KEYS = (
+    "index.html",
+    "index.json",
+    "*/index.html",
+    "*/index.json",
+    f"*{METADATA_SUFFIX}",
+    "_pyshelf/*",
+)
+DERIVED_WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
+# CDK's auto-delete-objects provider: a singleton of the stack under this construct id; its role
+# (logical id CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092) gets a name that
+# CloudFormation generates, so it is named here by its ARN (Fn::GetAtt), not by a name pattern.
+AUTO_DELETE_PROVIDER_ID = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
 ACCESS_LOG_DAYS = 365
 S3_LOG_PREFIX = "s3/"
 
@@ -32,24 +48,25 @@ class PackageStorage(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        removal: Removal,
+        removal: RemovalPolicy,
         encryption: Encryption,
         noncurrent_version_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        destroy = removal == "destroy"
-        self.logs_bucket = self._logs_bucket(destroy)
+        destroy = removal is RemovalPolicy.DESTROY
+        self.logs_bucket = self._logs_bucket(removal)
         self.key = (
             kms.Key(
                 self,
                 "Key",
                 enable_key_rotation=True,
-                removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
+                removal_policy=removal,
                 description="pyshelf package bucket",
             )
             if encryption == "kms"
             else None
         )
+        self._auto_delete = destroy
         self.bucket = s3.Bucket(
             self,
             "Bucket",
@@ -70,12 +87,12 @@ class PackageStorage(Construct):
             ],
             server_access_logs_bucket=self.logs_bucket,
             server_access_logs_prefix=S3_LOG_PREFIX,
-            removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
+            removal_policy=removal,
             auto_delete_objects=destroy,
         )
         _pin_logical_id(self.bucket, BUCKET_LOGICAL_ID)
 
-    def _logs_bucket(self, destroy: bool) -> s3.Bucket:
+    def _logs_bucket(self, removal: RemovalPolicy) -> s3.Bucket:
         # CloudFront standard logs are delivered with ACLs, hence OBJECT_WRITER ownership here.
         bucket = s3.Bucket(
             self,
@@ -85,8 +102,8 @@ class PackageStorage(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED,
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))],
-            removal_policy=RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN,
-            auto_delete_objects=destroy,
+            removal_policy=removal,
+            auto_delete_objects=removal is RemovalPolicy.DESTROY,
         )
         _pin_logical_id(bucket, LOGS_BUCKET_LOGICAL_ID)
         acknowledge(
@@ -129,6 +146,31 @@ class PackageStorage(Construct):
         if self.key:
             # What SSE-KMS needs for GetObject and PutObject; nothing else (no wildcards).
             self.key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
+
+    def reserve_derived_keys(self, writer: iam.IRole) -> None:
+        """Deny writing and deleting DERIVED_KEYS to every principal but `writer` (the indexer),
+        whatever its own policies allow. With auto-delete (removalPolicy destroy), CDK's
+        auto-delete role is excepted too: on `cdk destroy` it deletes every object version, and
+        the bucket cannot be deleted until it is empty."""
+        writers = [writer.role_arn]
+        if self._auto_delete:
+            writers.append(self._auto_delete_role_arn())
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyTheIndexerWritesDerivedKeys",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(DERIVED_WRITE_ACTIONS),
+                resources=[self.bucket.arn_for_objects(key) for key in DERIVED_KEYS],
+                conditions={"StringNotLike": {"aws:PrincipalArn": writers}},
+            )
+        )
+
+    def _auto_delete_role_arn(self) -> str:
+        provider = Stack.of(self).node.try_find_child(AUTO_DELETE_PROVIDER_ID)
+        if not isinstance(provider, CustomResourceProviderBase):
+            raise TypeError(f"no {AUTO_DELETE_PROVIDER_ID} in the stack: did CDK rename it?")
+        return provider.role_arn
 
 
 def _pin_logical_id(bucket: s3.Bucket, logical_id: str) -> None:

@@ -19,6 +19,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.cdn.function_code import function_code
+from infra.config import Access
 from infra.nag import acknowledge
 from pyshelf.constants import DISTRIBUTION_SUFFIXES, METADATA_SUFFIX
 
@@ -31,11 +32,6 @@ IMMUTABLE_TTL = Duration.days(365)
 NOT_FOUND_TTL = Duration.seconds(5)
 HSTS_MAX_AGE = Duration.days(730)
 LOG_PREFIX = "cloudfront/"
-PRICE_CLASSES = {
-    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
-    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
-    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
-}
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
@@ -50,15 +46,23 @@ class PackageCdn(Construct):
         bucket: s3.IBucket,
         logs_bucket: s3.IBucket,
         price_class: cloudfront.PriceClass,
+        access: Access,
         domain_name: str | None = None,
         certificate_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # The read tokens the function checks (a private index). Created for a public index too,
+        # so that tokens can be issued before switching it to private. Deleted with the stack
+        # (CDK's default): a retained store would keep its name and block a new deploy.
+        self.tokens = cloudfront.KeyValueStore(
+            self, "Tokens", comment="pyshelf read tokens (hashed), checked at the edge"
+        )
         self.function = cloudfront.Function(
             self,
             "Route",
-            code=cloudfront.FunctionCode.from_inline(function_code({"access": "public"})),
+            code=cloudfront.FunctionCode.from_inline(function_code({"access": access})),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
+            key_value_store=self.tokens,
             comment="pyshelf: route, normalize and negotiate viewer requests",
         )
         # LIST lets S3 answer 404 (not 403) for a missing key.

@@ -16,6 +16,20 @@ VARIANT_DOMAIN = "pypi.example.com"
 VARIANT_CERTIFICATE = (
     "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 )
+# A test-only environment: what dev and prod leave out (KMS, a custom domain, a public index,
+# GitHub publishers with a provider the stack creates).
+VARIANT_GITHUB_PUBLISHERS = (
+    {"repository": "acme/lib", "ref": "refs/tags/v*"},
+    {"repository": "acme/tools", "ref": "refs/heads/main"},
+)
+VARIANT_ENVIRONMENT: dict[str, Any] = {
+    "encryption": "kms",
+    "domainName": VARIANT_DOMAIN,
+    "certificateArn": VARIANT_CERTIFICATE,
+    "priceClass": "PriceClass_200",
+    "access": "public",
+    "githubPublishers": [dict(publisher) for publisher in VARIANT_GITHUB_PUBLISHERS],
+}
 
 
 def cdk_environment() -> dict[str, str]:
@@ -77,3 +91,18 @@ class Synth:
     def props(self, logical_id: str) -> dict[str, Any]:
         props: dict[str, Any] = self.json["Resources"][logical_id].get("Properties", {})
         return props
+
+    def bucket_policy(self, bucket_logical_id: str) -> list[dict[str, Any]]:
+        """The statements of the bucket policy of `bucket_logical_id`."""
+        (policy,) = [
+            resource["Properties"]["PolicyDocument"]["Statement"]
+            for resource in self.resources("AWS::S3::BucketPolicy").values()
+            if resource["Properties"]["Bucket"] == {"Ref": bucket_logical_id}
+        ]
+        statements: list[dict[str, Any]] = policy
+        return statements
+
+    def policy_statements(self, logical_id: str) -> list[dict[str, Any]]:
+        """The statements of the (managed) policy `logical_id`."""
+        statements: list[dict[str, Any]] = self.props(logical_id)["PolicyDocument"]["Statement"]
+        return statements

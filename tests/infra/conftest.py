@@ -1,5 +1,5 @@
 """Synthesize the CDK app once per session: the real `cdk synth` for dev and prod (offline,
-in parallel) and one in-process variant with KMS and a custom domain."""
+in parallel) and one in-process test-only variant (cdk_support.VARIANT_ENVIRONMENT)."""
 
 from __future__ import annotations
 
@@ -19,16 +19,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
 
 from aws_cdk import App
-from cdk_support import (
-    REPO,
-    VARIANT_CERTIFICATE,
-    VARIANT_DOMAIN,
-    Synth,
-    cdk_environment,
-)
+from cdk_support import REPO, VARIANT_ENVIRONMENT, Synth, cdk_environment
 
 from infra.app import build_stack
-from infra.config import EnvironmentConfig
+from infra.config import parse_environment
 from infra.nag import add_checks
 
 CDK = REPO / "node_modules" / ".bin" / "cdk"
@@ -92,7 +86,8 @@ def prod(synths: dict[str, Synth]) -> Synth:
 def variant(
     cli_started: object, cdk_context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Synth]:
-    """KMS encryption and a custom domain, synthesized in-process with cdk-nag (no bundling)."""
+    """The test-only environment VARIANT_ENVIRONMENT, synthesized in-process with cdk-nag (no
+    bundling)."""
     outdir = tmp_path_factory.mktemp("cdk-variant")
     app = App(
         outdir=str(outdir),
@@ -102,13 +97,7 @@ def variant(
             "aws:cdk:enable-path-metadata": True,
         },
     )
-    config = EnvironmentConfig(
-        name="variant",
-        encryption="kms",
-        domain_name=VARIANT_DOMAIN,
-        certificate_arn=VARIANT_CERTIFICATE,
-        price_class="PriceClass_200",
-    )
+    config = parse_environment("variant", VARIANT_ENVIRONMENT)
     build_stack(app, config)
     add_checks(app)
     app.synth()

@@ -6,42 +6,62 @@ import dataclasses
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aws_cdk import App, RemovalPolicy, Stack
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
 from cdk_support import REPO, cdk_environment
 
 from infra.config import (
-    LOG_RETENTION_DAYS,
+    LOG_RETENTION,
+    PRICE_CLASSES,
+    REMOVAL_POLICIES,
     ConfigError,
     EnvironmentConfig,
+    GithubPublisher,
     load_environment,
     parse_environment,
 )
-from infra.indexer import LOG_RETENTION
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
+PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+GOOD = {"repository": "acme/lib", "ref": "refs/tags/v*"}
 
 
 def test_cdk_json_declares_dev_and_prod(cdk_context: dict[str, Any]) -> None:
     dev = load_environment(cdk_context, "dev")
     prod = load_environment(cdk_context, "prod")
     assert (dev.stack_name, prod.stack_name) == ("pyshelf-dev", "pyshelf-prod")
-    assert prod.removal == "retain"
-    assert dev.removal == "destroy"
+    assert prod.removal is RemovalPolicy.RETAIN
+    assert dev.removal is RemovalPolicy.DESTROY
 
 
 def test_defaults_are_the_safe_choice() -> None:
     config = parse_environment("staging", {})
     assert config == EnvironmentConfig(name="staging")
-    assert config.removal == "retain"
+    assert config.removal is RemovalPolicy.RETAIN
     assert config.encryption == "s3"
     assert config.domain_name is None
+    assert config.access == "private"
+    assert config.publisher_can_delete is False
+    assert config.github_publishers == ()
+
+
+def test_shipped_environments_are_private(cdk_context: dict[str, Any]) -> None:
+    for env in ("dev", "prod"):
+        assert load_environment(cdk_context, env).access == "private"
+    assert load_environment(cdk_context, "prod").publisher_can_delete is False
 
 
 def test_config_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        parse_environment("dev", {}).removal = "destroy"  # type: ignore[misc]
+        parse_environment("dev", {}).encryption = "kms"  # type: ignore[misc]
 
 
 def test_every_camel_case_key_sets_its_field() -> None:
@@ -56,21 +76,30 @@ def test_every_camel_case_key_sets_its_field() -> None:
         "indexerMaxConcurrency": 10,
         "domainName": "pypi.example.com",
         "certificateArn": CERT,
+        "access": "public",
+        "publisherCanDelete": True,
+        "githubPublishers": [{"repository": "acme/lib", "ref": "refs/tags/v*"}],
+        "githubOidcProviderArn": PROVIDER,
     }
     config = parse_environment("dev", raw)
     assert config == EnvironmentConfig(
         name="dev",
         account="123456789012",
         region="eu-west-1",
-        removal="destroy",
+        removal=RemovalPolicy.DESTROY,
         encryption="kms",
         noncurrent_version_days=30,
-        log_retention_days=7,
-        price_class="PriceClass_All",
+        log_retention=logs.RetentionDays.ONE_WEEK,
+        price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,
         indexer_max_concurrency=10,
         domain_name="pypi.example.com",
         certificate_arn=CERT,
+        access="public",
+        publisher_can_delete=True,
+        github_publishers=(GithubPublisher("acme/lib", "refs/tags/v*"),),
+        github_oidc_provider_arn=PROVIDER,
     )
+    assert config.github_publishers[0].subject == "repo:acme/lib:ref:refs/tags/v*"
 
 
 @pytest.mark.parametrize(
@@ -81,7 +110,9 @@ def test_every_camel_case_key_sets_its_field() -> None:
         ({"noncurrentVersionDays": 0}, "noncurrentVersionDays = 0: must be an integer"),
         ({"noncurrentVersionDays": "30"}, "noncurrentVersionDays = '30'"),
         ({"noncurrentVersionDays": True}, "noncurrentVersionDays = True"),
-        ({"logRetentionDays": 10}, "logRetentionDays = 10"),
+        ({"logRetentionDays": 10}, "logRetentionDays = 10: must be one of 1, 3, 5, 7, 14"),
+        ({"logRetentionDays": True}, "logRetentionDays = True"),
+        ({"logRetentionDays": "14"}, "logRetentionDays = '14'"),
         ({"priceClass": "cheap"}, "priceClass = 'cheap'"),
         ({"indexerMaxConcurrency": 1}, "indexerMaxConcurrency = 1"),
         ({"account": "12345"}, "account = '12345': must be a 12-digit AWS account id"),
@@ -97,6 +128,26 @@ def test_every_camel_case_key_sets_its_field() -> None:
         ({"domainName": "pypi.example.com"}, "set domainName and certificateArn together"),
         ({"certificateArn": CERT}, "set domainName and certificateArn together"),
         ({"bucketName": "x"}, "bucketName: unknown key"),
+        ({"access": "open"}, "access = 'open': must be one of private, public"),
+        ({"publisherCanDelete": "yes"}, "publisherCanDelete = 'yes': must be true or false"),
+        ({"githubPublishers": []}, "githubPublishers = []: must be a non-empty list"),
+        ({"githubPublishers": {"repository": "a/b"}}, "must be a non-empty list"),
+        ({"githubPublishers": [{"repository": "acme/lib"}]}, "item 1 must have exactly the keys"),
+        (
+            {"githubPublishers": [{**GOOD, "branch": "main"}]},
+            'item 1 must have exactly the keys "repository" and "ref"',
+        ),
+        ({"githubPublishers": [{**GOOD, "repository": "acme/*"}]}, "item 1: repository"),
+        ({"githubPublishers": [{**GOOD, "repository": "acme"}]}, "item 1: repository"),
+        ({"githubPublishers": [GOOD, {**GOOD, "ref": "main"}]}, "item 2: ref must be refs/heads"),
+        ({"githubPublishers": [{**GOOD, "ref": "refs/pull/1/merge"}]}, "item 1: ref"),
+        ({"githubPublishers": [{**GOOD, "ref": "refs/tags/v?"}]}, "item 1: ref"),
+        ({"githubPublishers": [GOOD, GOOD]}, "lists a repository and ref twice"),
+        (
+            {"githubPublishers": [GOOD], "githubOidcProviderArn": PROVIDER.replace("token.", "")},
+            "githubOidcProviderArn = ",
+        ),
+        ({"githubOidcProviderArn": PROVIDER}, "githubOidcProviderArn is only used with"),
     ],
 )
 def test_bad_values_are_rejected_with_the_key_named(raw: dict[str, Any], message: str) -> None:
@@ -123,8 +174,59 @@ def test_environment_selection_errors(
         load_environment(context, env)
 
 
-def test_every_allowed_log_retention_maps_to_cloudwatch() -> None:
-    assert set(LOG_RETENTION) == set(LOG_RETENTION_DAYS)
+def synthesize(build: Callable[[Stack], None]) -> dict[str, Any]:
+    """The template of a small stack (no app checks, no assets): fast."""
+    stack = Stack(App(), "Tables")
+    build(stack)
+    template: dict[str, Any] = Template.from_stack(stack).to_json()
+    return template
+
+
+def test_every_allowed_log_retention_is_that_many_days_in_cloudwatch() -> None:
+    def build(stack: Stack) -> None:
+        for days in LOG_RETENTION:
+            config = parse_environment("dev", {"logRetentionDays": days})
+            logs.LogGroup(stack, f"Days{days}", retention=config.log_retention)
+
+    resources = synthesize(build)["Resources"]
+    synthesized = {
+        int(logical_id.removeprefix("Days")[:-8]): resource["Properties"]["RetentionInDays"]
+        for logical_id, resource in resources.items()
+    }
+    assert synthesized == {days: days for days in LOG_RETENTION}
+
+
+def test_every_price_class_reaches_cloudfront_under_its_cdk_json_name() -> None:
+    def build(stack: Stack) -> None:
+        for number, name in enumerate(PRICE_CLASSES):
+            config = parse_environment("dev", {"priceClass": name})
+            cloudfront.Distribution(
+                stack,
+                f"Cdn{number}",
+                comment=name,
+                price_class=config.price_class,
+                default_behavior=cloudfront.BehaviorOptions(
+                    origin=origins.HttpOrigin("origin.example.com")
+                ),
+            )
+
+    resources = synthesize(build)["Resources"].values()
+    synthesized = {
+        r["Properties"]["DistributionConfig"]["Comment"]: r["Properties"]["DistributionConfig"]
+        for r in resources
+    }
+    assert {name: cfg["PriceClass"] for name, cfg in synthesized.items()} == {
+        name: name for name in PRICE_CLASSES
+    }
+
+
+@pytest.mark.parametrize(("name", "policy"), [("retain", "Retain"), ("destroy", "Delete")])
+def test_removal_policy_names_reach_cloudformation(name: str, policy: str) -> None:
+    assert set(REMOVAL_POLICIES) == {"retain", "destroy"}
+    config = parse_environment("dev", {"removalPolicy": name})
+    template = synthesize(lambda stack: s3.Bucket(stack, "Bucket", removal_policy=config.removal))
+    (bucket,) = template["Resources"].values()
+    assert bucket["DeletionPolicy"] == policy
 
 
 def test_unknown_environment_stops_the_synth_with_a_clear_message(

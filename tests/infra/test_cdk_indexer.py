@@ -78,12 +78,27 @@ def test_alarm_on_dead_letter_depth(each_env: Synth) -> None:
     assert alarm["Threshold"] == 1
 
 
+def test_alarm_text_states_the_queues_receive_count(each_env: Synth) -> None:
+    _, events = queue(each_env, "Events")
+    _, alarm = each_env.one("AWS::CloudWatch::Alarm")
+    receives = events["RedrivePolicy"]["maxReceiveCount"]
+    assert f"the indexer failed {receives} times" in alarm["AlarmDescription"]
+
+
 @pytest.mark.parametrize(("env", "days"), [("dev", 14), ("prod", 365)])
 def test_log_retention(synths: dict[str, Synth], env: str, days: int) -> None:
     _, props = function(synths[env])
     log_id = synths[env].logical_id("AWS::Logs::LogGroup", "Indexer/Logs")
     assert synths[env].props(log_id)["RetentionInDays"] == days
     assert props["LoggingConfig"]["LogGroup"] == {"Ref": log_id}
+
+
+@pytest.mark.parametrize(("env", "policy"), [("dev", "Delete"), ("prod", "Retain")])
+def test_log_group_follows_the_removal_policy(
+    synths: dict[str, Synth], env: str, policy: str
+) -> None:
+    log_id = synths[env].logical_id("AWS::Logs::LogGroup", "Indexer/Logs")
+    assert synths[env].json["Resources"][log_id]["DeletionPolicy"] == policy
 
 
 def role_statements(synth: Synth) -> list[dict[str, Any]]:

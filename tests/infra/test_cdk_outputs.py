@@ -23,6 +23,9 @@ def test_exactly_the_output_keys_the_cli_reads(each_env: Synth) -> None:
         "IndexUrl",
         "QueueUrl",
         "FunctionName",
+        "KeyValueStoreArn",
+        "PublisherPolicyArn",
+        "TokenAdminPolicyArn",
     )
     assert sorted(each_env.json["Outputs"]) == sorted(OUTPUT_KEYS)
 

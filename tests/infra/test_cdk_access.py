@@ -1,0 +1,91 @@
+"""Private index, stack side: the token store beside the function, and the derived keys that
+only the indexer may write (the bucket policy, evaluated with iam_eval)."""
+
+from __future__ import annotations
+
+import pytest
+from cdk_support import Synth
+from iam_eval import Request, denied, object_arn, render
+from sample_keys import DERIVED, INDEXER_WRITES, PUBLISHED, SOMEONE
+
+from infra.cdn.function_code import function_code
+from infra.storage import BUCKET_LOGICAL_ID, DERIVED_WRITE_ACTIONS
+from pyshelf.core import layout
+
+pytestmark = pytest.mark.cdk
+
+
+def role(synth: Synth, path_part: str) -> str:
+    return render({"Fn::GetAtt": [synth.logical_id("AWS::IAM::Role", path_part), "Arn"]})
+
+
+def writes(principal: str, keys: tuple[str, ...]) -> list[Request]:
+    return [
+        Request(principal, action, object_arn(BUCKET_LOGICAL_ID, key))
+        for key in keys
+        for action in DERIVED_WRITE_ACTIONS
+    ]
+
+
+def test_the_sample_keys_are_what_the_core_says() -> None:
+    derived_kinds = {"page", "metadata", "facts-cache"}
+    assert {layout.classify(key).kind for key in INDEXER_WRITES} == derived_kinds
+    assert {layout.classify(key).kind for key in PUBLISHED} == {"distribution", "yank"}
+
+
+def test_function_code_carries_the_access_setting(synths: dict[str, Synth], variant: Synth) -> None:
+    for synth, access in ((synths["dev"], "private"), (synths["prod"], "private")):
+        _, props = synth.one("AWS::CloudFront::Function")
+        assert props["FunctionCode"] == function_code({"access": access})
+    _, props = variant.one("AWS::CloudFront::Function")
+    assert props["FunctionCode"] == function_code({"access": "public"})
+
+
+@pytest.mark.parametrize("env", ["dev", "prod", "variant"])
+def test_the_token_store_is_associated_with_the_function(
+    synths: dict[str, Synth], variant: Synth, env: str
+) -> None:
+    synth = variant if env == "variant" else synths[env]
+    store_id, _ = synth.one("AWS::CloudFront::KeyValueStore")
+    _, function = synth.one("AWS::CloudFront::Function")
+    store_arn = {"Fn::GetAtt": [store_id, "Arn"]}
+    assert function["FunctionConfig"]["KeyValueStoreAssociations"] == [
+        {"KeyValueStoreARN": store_arn}
+    ]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert synth.json["Outputs"]["KeyValueStoreArn"]["Value"] == store_arn
+
+
+def test_only_the_indexer_writes_derived_keys(each_env: Synth) -> None:
+    policy = each_env.bucket_policy(BUCKET_LOGICAL_ID)
+    indexer = role(each_env, "Indexer/Role")
+    for request in writes(SOMEONE, DERIVED):
+        assert denied([policy], request), request
+    for request in writes(indexer, DERIVED):
+        assert not denied([policy], request), request
+
+
+def test_published_keys_are_not_reserved(each_env: Synth) -> None:
+    policy = each_env.bucket_policy(BUCKET_LOGICAL_ID)
+    for request in writes(SOMEONE, PUBLISHED):
+        assert not denied([policy], request), request
+
+
+def test_dev_can_still_be_emptied_by_cdk_destroy(dev: Synth) -> None:
+    """The auto-delete role deletes every object version before the bucket goes."""
+    policy = dev.bucket_policy(BUCKET_LOGICAL_ID)
+    auto_delete = role(dev, "Custom::S3AutoDeleteObjectsCustomResourceProvider/Role")
+    for request in writes(auto_delete, DERIVED):
+        assert not denied([policy], request), request
+
+
+def test_prod_excepts_the_indexer_alone(prod: Synth) -> None:
+    (deny,) = [
+        s
+        for s in prod.bucket_policy(BUCKET_LOGICAL_ID)
+        if s["Effect"] == "Deny" and "StringNotLike" in s.get("Condition", {})
+    ]
+    indexer = prod.logical_id("AWS::IAM::Role", "Indexer/Role")
+    assert deny["Condition"]["StringNotLike"] == {
+        "aws:PrincipalArn": [{"Fn::GetAtt": [indexer, "Arn"]}]
+    }
