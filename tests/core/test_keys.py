@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from pyshelf.constants import EVENT_SUFFIXES
 from pyshelf.core import layout
 
 
@@ -60,14 +59,3 @@ def test_is_filed(key: str, filed: bool) -> None:
 
 def test_yank_key_uses_the_canonical_version() -> None:
     assert layout.yank_key("foo", "1.0.0-RC1") == "foo/1.0.0rc1.yank"
-
-
-def test_generated_keys_never_match_event_suffixes() -> None:
-    generated = [
-        layout.metadata_key("foo/foo-1.0-py3-none-any.whl"),
-        *layout.page_keys("foo"),
-        *layout.page_keys(None),
-        layout.facts_cache_key("foo"),
-    ]
-    for key in generated:
-        assert not key.endswith(EVENT_SUFFIXES), key

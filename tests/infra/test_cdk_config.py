@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -57,11 +56,6 @@ def test_shipped_environments_are_private(cdk_context: dict[str, Any]) -> None:
     for env in ("dev", "prod"):
         assert load_environment(cdk_context, env).access == "private"
     assert load_environment(cdk_context, "prod").publisher_can_delete is False
-
-
-def test_config_is_frozen() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        parse_environment("dev", {}).encryption = "kms"  # type: ignore[misc]
 
 
 def test_every_camel_case_key_sets_its_field() -> None:

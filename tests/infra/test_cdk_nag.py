@@ -18,10 +18,10 @@ def acknowledgments(synth: Synth) -> list[dict[str, Any]]:
     return found
 
 
-def test_no_violations_in_the_validation_report(each_env: Synth) -> None:
+def test_the_checks_neither_fail_nor_warn(each_env: Synth) -> None:
+    """A violation fails the synth (the fixture stops the run); a warning only prints."""
     report = json.loads((each_env.outdir / "validation-report.json").read_text())
-    violations = [v for plugin in report["pluginReports"] for v in plugin["violations"]]
-    assert violations == []
+    assert report["pluginReports"] == []
     assert "AwsSolutions" not in each_env.output
 
 
@@ -40,7 +40,8 @@ def test_custom_certificate_needs_no_tls_acknowledgment(dev: Synth, variant: Syn
     assert "AwsSolutions-CFR4" not in {a["id"] for a in acknowledgments(variant)}
 
 
-def test_variant_with_kms_and_domain_passes_the_checks(variant: Synth) -> None:
-    """The variant fixture synthesizes with the checks; a violation would have failed it."""
-    report = json.loads((variant.outdir / "validation-report.json").read_text())
-    assert [v for p in report["pluginReports"] for v in p["violations"]] == []
+def test_the_checks_ran_on_the_variant_with_kms_and_a_domain(variant: Synth) -> None:
+    """A violation fails the synth itself; that the rules ran on this variant is shown by the
+    acknowledgments the checks read (and the domain's certificate needing none for TLS)."""
+    ids = {a["id"] for a in acknowledgments(variant)}
+    assert {"AwsSolutions-SQS3", "AwsSolutions-S1"} <= ids

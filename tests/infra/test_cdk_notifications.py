@@ -36,9 +36,8 @@ def test_created_and_removed_for_every_event_suffix(each_env: Synth) -> None:
     queue_id = each_env.logical_id("AWS::SQS::Queue", "Indexer/Events")
     rules = queue_rules(each_env)
     pairs = sorted((rule["Events"][0], suffix_of(rule)) for rule in rules)
-    expected = sorted(
-        itertools.product(["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], EVENT_SUFFIXES)
-    )
+    suffixes = [".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".yank"]
+    expected = sorted(itertools.product(["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], suffixes))
     assert pairs == expected
     assert all(len(rule["Events"]) == 1 for rule in rules)
     assert all(rule["QueueArn"] == {"Fn::GetAtt": [queue_id, "Arn"]} for rule in rules)
@@ -63,7 +62,6 @@ def test_no_generated_key_matches_a_notification_filter(dev: Synth) -> None:
     """No recursion: the indexer's own writes raise no event."""
     suffixes = {suffix_of(rule) for rule in queue_rules(dev)}
     written = [*layout.page_keys(None), *itertools.chain(*map(generated_keys, PROJECTS))]
-    assert len(written) == 2 + 4 * len(PROJECTS)
     for key in written:
         assert not any(key.endswith(suffix) for suffix in suffixes), key
 

@@ -5,29 +5,22 @@ from __future__ import annotations
 import pytest
 from cdk_support import Synth
 
-from infra.stack import OUTPUT_KEYS
+from pyshelf.cli.run.connection import BUCKET_OUTPUT, INDEX_URL_OUTPUT
+from pyshelf.cli.token import KVS_ARN_OUTPUT
 
 pytestmark = pytest.mark.cdk
 
 
 def test_stack_is_named_after_the_environment(synths: dict[str, Synth]) -> None:
     for env, synth in synths.items():
-        assert (synth.outdir / f"pyshelf-{env}.template.json").is_file()
         assert synth.json["Description"] == f"pyshelf package index ({env})"
 
 
-def test_exactly_the_output_keys_the_cli_reads(each_env: Synth) -> None:
-    assert OUTPUT_KEYS == (
-        "BucketName",
-        "DistributionDomainName",
-        "IndexUrl",
-        "QueueUrl",
-        "FunctionName",
-        "KeyValueStoreArn",
-        "PublisherPolicyArn",
-        "TokenAdminPolicyArn",
-    )
-    assert sorted(each_env.json["Outputs"]) == sorted(OUTPUT_KEYS)
+def test_the_outputs_the_cli_reads_are_there(each_env: Synth) -> None:
+    """`--stack` reads these outputs (the bucket and index URL for every command, the token
+    store for `pyshelf token`): renaming one on either side fails here."""
+    read_by_the_cli = {BUCKET_OUTPUT, INDEX_URL_OUTPUT, KVS_ARN_OUTPUT}
+    assert read_by_the_cli <= set(each_env.json["Outputs"])
 
 
 def test_output_values(each_env: Synth) -> None:
