@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load_fixture, s3_notification, sqs_event
+from eventjson import load_fixture, s3_notification, sqs_event
 
 from pyshelf.core.events import messages_of, parse_notification
 

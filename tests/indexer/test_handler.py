@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pypi_simple
 import pytest
-from conftest import BUCKET, created, load_fixture, removed, s3_notification, sqs_event
 from distbuild import sdist, wheel
+from eventjson import BUCKET, created, load_fixture, removed, s3_notification, sqs_event
 from helpers import RecordingStore, body, files_of, keys_in, page, put, root_names, sha256
 
 from pyshelf.indexer import batch, file_facts

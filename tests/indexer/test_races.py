@@ -13,8 +13,8 @@ from typing import Any
 
 import pypi_simple
 import pytest
-from conftest import created, removed, sqs_event
 from distbuild import sdist, wheel
+from eventjson import created, removed, sqs_event
 from helpers import body, keys_in, page, put, sha256
 from packaging.utils import canonicalize_name
 

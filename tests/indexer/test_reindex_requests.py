@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from conftest import created, sqs_event
 from distbuild import wheel
+from eventjson import created, sqs_event
 from packaging.utils import canonicalize_name
 
 from pyshelf.core.reindex_request import (
