@@ -12,6 +12,9 @@ import crypto from 'crypto';
 // ties; HTML by default (browsers, curl).
 // Private: no usable read token (core/tokens.py record in the KVS) 401; a project scope not
 // covering the normalized project (the root: unscoped only) 403, checked before redirects.
+// Fall-through (CONFIG.upstream): a project page (any form) of a name that is not private here
+// is a 307 to upstream + normalized name + '/' (no-store, no query: docs/fallthrough.md). Private:
+// a reserved glob matches, or the KVS has project:<name>, or the KVS cannot tell (fail closed).
 
 // Per-environment settings: this line is replaced at synth (infra/cdn/function_code.py).
 var CONFIG = {"access":"public"};
@@ -110,6 +113,15 @@ function redirect(location, request) {
     });
 }
 
+// 307 + no-store, not 301: pip caches a 301 for good (cachecontrol), and a name that falls
+// through today may be uploaded here tomorrow (docs/fallthrough.md).
+function upstream(project) {
+    return answer(307, 'Temporary Redirect', {
+        location: { value: CONFIG.upstream + project + '/' },
+        'cache-control': { value: 'no-store' }
+    });
+}
+
 function page(request, folder) {
     request.uri = folder + negotiate(request);
     return request;
@@ -177,6 +189,20 @@ function matches(glob, name) {
     return g === glob.length;
 }
 
+// A reserved glob, or a project:<name> key ("live" or "reserved", any value counts). exists()
+// resolves false for a missing key (only that falls through) and rejects on a store error.
+async function local(project) {
+    if ((CONFIG.reserved || []).some(function (glob) { return matches(glob, project); })) {
+        return true;
+    }
+    try {
+        kvs = kvs || cf.kvs();
+        return (await kvs.exists('project:' + project)) !== false;
+    } catch (e) {
+        return true;
+    }
+}
+
 // token: the viewer's record (null: public index). Checked before any redirect.
 function allowed(token, project) {
     return !token || !token.p || (project !== null && token.p.some(function (glob) {
@@ -184,7 +210,7 @@ function allowed(token, project) {
     }));
 }
 
-function routeProject(request, prefix, segments, token) {
+async function routeProject(request, prefix, segments, token) {
     var raw = decode(segments[0]);
     if (raw === null || !VALID_NAME.test(raw)) {
         return answer(404, 'Not Found');
@@ -194,6 +220,9 @@ function routeProject(request, prefix, segments, token) {
         return denied(403, 'Forbidden');
     }
     var rest = segments.length === 2 ? segments[1] : null;
+    if (CONFIG.upstream && !rest && !(await local(project))) {
+        return upstream(project);
+    }
     if (project !== raw || rest === null) {
         return redirect(prefix + '/' + project + '/' + (rest || ''), request);
     }
@@ -204,7 +233,7 @@ function routeProject(request, prefix, segments, token) {
     return request;
 }
 
-function route(request, token) {
+async function route(request, token) {
     var segments = request.uri.split('/').slice(1);
     var prefix = '';
     if (segments[0] === 'simple') {

@@ -8,32 +8,48 @@ const vm = require('vm');
 
 const IMPORT = /^import (\w+) from '([\w-]+)';$/gm;
 
-// A handle like cf.kvs(): get() is async and rejects for a missing key, like the real one.
-function kvsStub(entries, stats) {
+// A handle like cf.kvs(): get() is async and rejects for a missing key, like the real one;
+// exists() resolves true or false. Both reject (a store error) for a key in `failing`. Every
+// key asked for is appended to stats.keys.
+function kvsStub(entries, failing, stats) {
     const values = new Map(Object.entries(entries));
+    const broken = new Set(failing);
+    const read = (key) => {
+        stats.keys.push(key);
+        if (broken.has(key)) {
+            throw new Error('KeyValueStore: internal error');
+        }
+    };
     return {
         async get(key) {
             stats.gets += 1;
+            read(key);
             if (!values.has(key)) {
                 throw new Error(`The key ${key} does not exist`);
             }
             return values.get(key);
         },
+        async exists(key) {
+            stats.exists += 1;
+            read(key);
+            return values.has(key);
+        },
     };
 }
 
 // options.kvs: {key: value} (null: no store associated, so cf.kvs() throws);
-// options.now: Unix seconds for Date.now (null: the real clock).
+// options.failing: keys whose reads fail; options.now: Unix seconds for Date.now (null: the
+// real clock).
 function load(code, options = {}) {
-    const { kvs = null, now = null } = options;
-    const stats = { kvsHandles: 0, gets: 0, logged: 0 };
+    const { kvs = null, failing = [], now = null } = options;
+    const stats = { kvsHandles: 0, gets: 0, exists: 0, logged: 0, keys: [] };
     const cloudfront = {
         kvs() {
             stats.kvsHandles += 1;
             if (kvs === null) {
                 throw new Error('no KeyValueStore is associated with this function');
             }
-            return kvsStub(kvs, stats);
+            return kvsStub(kvs, failing, stats);
         },
     };
     const modules = { cloudfront, crypto: nodeCrypto };

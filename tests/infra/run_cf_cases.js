@@ -1,8 +1,9 @@
 // Run a CloudFront Function's code against a case table (routing_cases.json, auth_cases.json).
 // usage: node run_cf_cases.js FUNCTION_JS CASES_JSON
-//   -> prints {results: [{name, got}], stats} as JSON, where got has the shape of a case's
-//   `expect`. A table with `kvs` ([{key, value}]) and `now` gets a KeyValueStore stub and a
-//   pinned clock; without `kvs`, no store is associated (cf.kvs() throws).
+//   -> prints {results: [{name, got, projects}], stats} as JSON, where got has the shape of a
+//   case's `expect` and projects lists the `project:` keys the case read. A table with `kvs`
+//   ([{key, value}]) and `now` gets a KeyValueStore stub and a pinned clock, where reading a key
+//   of `kvsErrors` fails; without `kvs`, no store is associated (cf.kvs() throws).
 'use strict';
 const fs = require('fs');
 const { cfEvent, load } = require('./cf_runtime.js');
@@ -42,12 +43,18 @@ async function main() {
     const table = JSON.parse(fs.readFileSync(casesPath, 'utf8'));
     const kvs = table.kvs ? Object.fromEntries(table.kvs.map((e) => [e.key, e.value])) : null;
     const now = table.now === undefined ? null : table.now;
-    const { handler, stats } = load(fs.readFileSync(functionPath, 'utf8'), { kvs, now });
+    const failing = table.kvsErrors || [];
+    const code = fs.readFileSync(functionPath, 'utf8');
+    const { handler, stats } = load(code, { kvs, failing, now });
     const results = [];
     for (const c of table.cases) {
-        results.push({ name: c.name, got: outcome(await handler(cfEvent(c.request)), c.request) });
+        const before = stats.keys.length;
+        const got = outcome(await handler(cfEvent(c.request)), c.request);
+        const projects = stats.keys.slice(before).filter((key) => key.startsWith('project:'));
+        results.push({ name: c.name, got, projects });
     }
-    process.stdout.write(JSON.stringify({ results, stats }));
+    const { keys, ...counts } = stats;
+    process.stdout.write(JSON.stringify({ results, stats: counts }));
 }
 
 main().catch((error) => {

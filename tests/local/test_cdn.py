@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pyshelf.access.memory import MemoryKeyValueStore
 from pyshelf.core import layout
-from pyshelf.core.edge_auth import EdgeSettings
+from pyshelf.core.edge_auth import EdgeSettings, TokenStore, project_key
 from pyshelf.core.tokens import TokenRecord, token_key
 from pyshelf.local.accesslog import AccessLog
 from pyshelf.local.cdn import CDN
@@ -227,3 +228,104 @@ def test_private_expiry_follows_the_clock(private_cdn: tuple[CDN, io.StringIO, _
 def test_a_private_cdn_needs_a_token_store(s3: S3Client, bucket: str) -> None:
     with pytest.raises(ValueError, match="token store"):
         CDN(s3, bucket, AccessLog(io.StringIO()), "127.0.0.1", 0, settings=EdgeSettings("private"))
+
+
+UPSTREAM = "https://pypi.org/simple/"
+FALLTHROUGH = {"upstream": UPSTREAM, "reserved": ["acme-*"]}
+
+
+class _FailingStore:
+    """A store whose every read fails (the KeyValueStore is unreachable)."""
+
+    def get(self, key: str) -> str | None:
+        raise RuntimeError(f"cannot read {key}")
+
+
+def _fallthrough_cdn(s3: S3Client, bucket: str, access: str, store: TokenStore) -> CDN:
+    settings = EdgeSettings.from_mapping({"access": access, **FALLTHROUGH})
+    server = CDN(
+        s3, bucket, AccessLog(io.StringIO()), "127.0.0.1", 0, settings=settings, tokens=store
+    )
+    server.start()
+    return server
+
+
+@pytest.fixture
+def names(cdn: tuple[CDN, io.StringIO]) -> MemoryKeyValueStore:
+    """The store of tokens and private names: foo is private (the `cdn` fixture's bucket)."""
+    return MemoryKeyValueStore({**RECORDS, project_key("foo"): "live"})
+
+
+@pytest.fixture
+def public_fallthrough(s3: S3Client, bucket: str, names: MemoryKeyValueStore) -> Iterator[CDN]:
+    server = _fallthrough_cdn(s3, bucket, "public", names)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_fallthrough(s3: S3Client, bucket: str, names: MemoryKeyValueStore) -> Iterator[CDN]:
+    server = _fallthrough_cdn(s3, bucket, "private", names)
+    yield server
+    server.stop()
+
+
+def _assert_upstream(response: http.client.HTTPResponse, body: bytes, name: str) -> None:
+    assert (response.status, body) == (307, b"307 Temporary Redirect\n")
+    assert response.headers["Location"] == f"{UPSTREAM}{name}/"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers.get_all("Vary") is None
+    assert response.headers["WWW-Authenticate"] is None
+
+
+def test_unknown_project_pages_fall_through(public_fallthrough: CDN) -> None:
+    for path in ("/simple/requests/", "/requests/", "/simple/Requests", "/Requests/?format=json"):
+        response, body = _request(public_fallthrough, path, headers=PIP_HEADER)
+        _assert_upstream(response, body, "requests")
+
+
+def test_private_reserved_and_files_stay_here(public_fallthrough: CDN) -> None:
+    response, body = _request(public_fallthrough, "/simple/foo/", headers=PIP_HEADER)
+    assert (response.status, body) == (200, b'{"name":"foo"}')
+    assert _request(public_fallthrough, "/Foo")[0].status == 301
+    assert _request(public_fallthrough, "/simple/acme-widgets/")[0].status == 404
+    assert _request(public_fallthrough, "/requests/requests-2.0.tar.gz")[0].status == 404
+    response, body = _request(public_fallthrough, "/", headers={"Accept": "*/*"})
+    assert (response.status, body) == (200, b"<root/>")
+
+
+def test_a_name_published_here_stops_falling_through_at_once(
+    public_fallthrough: CDN, names: MemoryKeyValueStore
+) -> None:
+    _assert_upstream(*_request(public_fallthrough, "/simple/bar/"), "bar")
+    names.put(project_key("bar"), "live", if_match=names.etag())
+    assert _request(public_fallthrough, "/simple/bar/")[0].status == 404  # no page yet
+    names.put(project_key("bar"), "reserved", if_match=names.etag())  # its last file deleted
+    assert _request(public_fallthrough, "/simple/bar/")[0].status == 404
+
+
+def test_a_store_error_serves_the_name_here(s3: S3Client, bucket: str, cdn: object) -> None:
+    server = _fallthrough_cdn(s3, bucket, "public", _FailingStore())
+    try:
+        assert _request(server, "/requests/")[0].status == 404
+        assert _request(server, "/foo/")[0].status == 200
+    finally:
+        server.stop()
+
+
+def test_private_fallthrough_checks_the_token_first(private_fallthrough: CDN) -> None:
+    for path in ("/simple/requests/", "/simple/foo/", "/Requests"):
+        assert _request(private_fallthrough, path)[0].status == 401, path
+    response, body = _request(private_fallthrough, "/simple/requests/", headers=_basic(READER, ""))
+    _assert_upstream(response, body, "requests")
+    for path in ("/simple/requests/", "/Requests"):
+        response, _ = _request(private_fallthrough, path, headers=_basic("ci", SCOPED))
+        assert response.status == 403, path
+    response, body = _request(private_fallthrough, "/simple/foo/", headers=_basic("ci", SCOPED))
+    assert (response.status, body) == (200, b"<foo/>")
+
+
+def test_a_fallthrough_cdn_needs_the_store(s3: S3Client, bucket: str) -> None:
+    settings = EdgeSettings("public", UPSTREAM)
+    with pytest.raises(ValueError, match="store of private names"):
+        CDN(s3, bucket, AccessLog(io.StringIO()), "127.0.0.1", 0, settings=settings)

@@ -11,18 +11,26 @@ index, answering 403 outside the token's project scope.
 
 The store is keyed by the token's SHA-256, so no secret is ever compared here (no timing
 channel to guard); and the token is never logged.
+
+Fall-through (`EdgeSettings.upstream`, docs/fallthrough.md): the same store holds the private
+names, `project:<normalized name>` (value `live`, or `reserved` once its last file is gone).
+A project page of a name that has no such key and matches no `EdgeSettings.reserved` glob is
+redirected upstream, after the token check; a store error keeps the name here (fail closed).
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
-from pyshelf.core.routing import NO_STORE, Answer, Outcome, Request, route
-from pyshelf.core.tokens import TokenRecord, token_key
+from pyshelf.core.routing import NO_STORE, Answer, Fallthrough, Outcome, Request, route
+from pyshelf.core.tokens import InvalidTokenRecord, TokenRecord, normalize_glob, token_key
 
 Access = Literal["public", "private"]
 ACCESS_MODES: tuple[Access, ...] = ("public", "private")
@@ -31,45 +39,152 @@ MAX_AUTHORIZATION = 1024  # characters of the Authorization header, scheme inclu
 UNAUTHORIZED = Answer(401, headers=(("www-authenticate", f'Basic realm="{REALM}"'), NO_STORE))
 _BASIC = re.compile(r"Basic +(\S*)", re.ASCII | re.IGNORECASE)
 _PRINTABLE = re.compile(r"[ -~]*")
+PROJECT_KEY_PREFIX = "project:"
+PROJECT_STATES = ("live", "reserved")  # what the indexer writes; any value keeps a name here
+SETTINGS = ("access", "upstream", "reserved")
+MAX_UPSTREAM_LENGTH = 200
+# https, a host name (no user info), an optional port, a path of URL-safe segments ending in /.
+_UPSTREAM = re.compile(
+    r"https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?"
+    r"/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+/)*"
+)
+log = logging.getLogger(__name__)
+
+
+def project_key(project: str) -> str:
+    """The store key that marks a normalized project name as private."""
+    return PROJECT_KEY_PREFIX + project
 
 
 class TokenStore(Protocol):
-    """The KeyValueStore as the edge reads it: the value of `key`, or None when absent."""
+    """The KeyValueStore as the edge reads it: the value of `key`, or None when absent; any
+    exception is a store failure (for a `project:` key: the name stays here)."""
 
     def get(self, key: str) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class EdgeSettings:
-    """The function's per-environment settings (route.js's `CONFIG` line)."""
+    """The function's per-environment settings (route.js's `CONFIG` line). `upstream`: where
+    project pages of names that are not private go (None: nowhere, every name is served here);
+    `reserved`: normalized globs of names that never fall through, private or not."""
 
     access: Access = "public"
+    upstream: str | None = None
+    reserved: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.access not in ACCESS_MODES:
+            raise ValueError(f"access must be one of {ACCESS_MODES}, not {self.access!r}")
+        if self.upstream is not None:
+            _check_upstream(self.upstream)
+        for glob in self.reserved:
+            _check_reserved(glob)
+        if self.reserved and self.upstream is None:
+            raise ValueError("reserved globs only matter with an upstream: set upstream too")
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, object]) -> EdgeSettings:
         """Settings as `infra/cdn/function_code.py` writes them; a clear error otherwise."""
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise ValueError(f"unknown edge settings {unknown}: the known ones are {SETTINGS}")
         access = settings.get("access", "public")
-        if access == "public":
-            return cls("public")
-        if access == "private":
-            return cls("private")
-        raise ValueError(f"access must be one of {ACCESS_MODES}, not {access!r}")
+        if access not in ACCESS_MODES:
+            raise ValueError(f"access must be one of {ACCESS_MODES}, not {access!r}")
+        upstream = settings.get("upstream")
+        if upstream is not None and not isinstance(upstream, str):
+            raise ValueError(f"upstream must be a URL string, not {upstream!r}")
+        reserved = settings.get("reserved", [])
+        if not isinstance(reserved, Sequence) or isinstance(reserved, str):
+            raise ValueError(f"reserved must be a list of project globs, not {reserved!r}")
+        return cls(
+            "private" if access == "private" else "public",
+            upstream,
+            tuple(_text_glob(glob) for glob in reserved),
+        )
+
+    def to_mapping(self) -> dict[str, object]:
+        """The `CONFIG` form (`from_mapping` reads it back); absent settings are left out."""
+        mapping: dict[str, object] = {"access": self.access}
+        if self.upstream is not None:
+            mapping["upstream"] = self.upstream
+        if self.reserved:
+            mapping["reserved"] = list(self.reserved)
+        return mapping
+
+
+def _check_upstream(upstream: str) -> None:
+    """An https URL ending in `/`, without credentials, query or fragment: the redirect's
+    Location is `upstream + <normalized name> + "/"`, and every client sees it."""
+    parts = urlsplit(upstream)
+    if parts.scheme != "https":
+        raise ValueError(f"upstream must be an https:// URL, not {upstream!r}")
+    if "@" in parts.netloc:
+        raise ValueError("upstream must not carry credentials: every client would receive them")
+    if parts.query or parts.fragment or "?" in upstream or "#" in upstream:
+        raise ValueError(f"upstream must have no query or fragment: {upstream!r}")
+    if not upstream.endswith("/"):
+        raise ValueError(f"upstream must end with '/' (the project name follows): {upstream!r}")
+    if len(upstream) > MAX_UPSTREAM_LENGTH or not _UPSTREAM.fullmatch(upstream):
+        raise ValueError(
+            f"upstream {upstream!r}: expected https://HOST[:PORT]/PATH/ of URL-safe characters, "
+            f"at most {MAX_UPSTREAM_LENGTH} characters"
+        )
+
+
+def _text_glob(glob: object) -> str:
+    if not isinstance(glob, str):
+        raise ValueError(f"reserved globs are strings, not {glob!r}")
+    return glob
+
+
+def _check_reserved(glob: str) -> None:
+    try:
+        normalized = normalize_glob(glob)
+    except InvalidTokenRecord as exc:
+        raise ValueError(f"reserved {exc}") from None
+    if normalized != glob:
+        raise ValueError(f"reserved glob {glob!r} is not normalized: write {normalized!r}")
 
 
 def route_viewer(
     request: Request, settings: EdgeSettings, store: TokenStore | None, now: float
 ) -> Outcome:
     """Where a viewer request goes: `routing.route` for a public index; in a private one,
-    401 without a usable read token, else routed within the token's scope. `now` is Unix
-    seconds; a private index needs a `store`."""
-    if settings.access == "public":
-        return route(request)
-    if store is None:
+    401 without a usable read token, else routed within the token's scope. With an upstream,
+    project pages of names that are not local fall through. `now` is Unix seconds; a private
+    index, or one with an upstream, needs the `store`."""
+    if settings.access == "private" and store is None:
         raise ValueError("a private index needs a token store")
+    fallthrough = None
+    if settings.upstream is not None:
+        if store is None:
+            raise ValueError("falling through to an upstream needs the store of private names")
+        fallthrough = Fallthrough(settings.upstream, _local_names(settings.reserved, store))
+    if settings.access == "public" or store is None:
+        return route(request, None, fallthrough)
     token = authenticate(request.headers.get("authorization"), store, now)
     if token is None:
         return UNAUTHORIZED
-    return route(request, token)
+    return route(request, token, fallthrough)
+
+
+def _local_names(reserved: tuple[str, ...], store: TokenStore) -> Callable[[str], bool]:
+    """Whether a normalized name is served here: a reserved glob matches, the store has its
+    `project:` key (any value), or the store cannot say (an error: fail closed)."""
+
+    def is_local(project: str) -> bool:
+        if any(fnmatchcase(project, glob) for glob in reserved):
+            return True
+        key = project_key(project)
+        try:
+            return store.get(key) is not None
+        except Exception as exc:
+            log.warning("edge: cannot read %s (%s); serving it here, not upstream", key, exc)
+            return True
+
+    return is_local
 
 
 def authenticate(authorization: str | None, store: TokenStore, now: float) -> TokenRecord | None:

@@ -18,12 +18,16 @@ of `infra/cdn/routing_cases.json`. Rules:
   `/simple`): anything else is 403. The scope is checked on the normalized name before any
   redirect, so a scoped token learns nothing about names outside its scope; 404s are structural
   and stay 404.
+- With a `Fallthrough` (an upstream index), a project page request (`/<p>/`, `/<p>`, any
+  spelling, with or without `/simple/`) for a name that is not local (`Fallthrough.is_local`, on
+  the normalized name) is a 307 to `upstream + <normalized name> + "/"` with `no-store` and no
+  query string (docs/fallthrough.md). Files, the root and local names route as above.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote, unquote
@@ -89,11 +93,29 @@ Outcome = Forward | Answer
 NOT_FOUND = Answer(404)
 NO_STORE = ("cache-control", "no-store")
 FORBIDDEN = Answer(403, headers=(NO_STORE,))
+# Not 301: pip's HTTP cache keeps a 301 for good, and a name that falls through today may be
+# published here tomorrow. 307 is never stored by pip, and no-store keeps any cache off it.
+UPSTREAM_STATUS = 307
 
 
-def route(request: Request, token: TokenRecord | None = None) -> Outcome:
+@dataclass(frozen=True, slots=True)
+class Fallthrough:
+    """Project pages of names that are not local go to `upstream` (an https URL ending in `/`);
+    `is_local(normalized name)` says whether a name is served here (private or reserved)."""
+
+    upstream: str
+    is_local: Callable[[str], bool]
+
+    def answer(self, project: str) -> Answer:
+        return Answer(UPSTREAM_STATUS, f"{self.upstream}{project}/", headers=(NO_STORE,))
+
+
+def route(
+    request: Request, token: TokenRecord | None = None, fallthrough: Fallthrough | None = None
+) -> Outcome:
     """Where a viewer request goes; `token` is the viewer's token in a private index (None: a
-    public index, where everything is open)."""
+    public index, where everything is open); `fallthrough` sends project pages of names that
+    are not local upstream (None: every name is served here)."""
     if not request.uri.startswith("/"):
         return NOT_FOUND
     segments = request.uri.split("/")[1:]
@@ -108,7 +130,7 @@ def route(request: Request, token: TokenRecord | None = None) -> Outcome:
         return Forward(f"/{negotiate(request)}", negotiated=True)
     if len(segments) > 2 or "" in segments[:-1]:
         return NOT_FOUND
-    return _route_project(prefix, segments, request, token)
+    return _route_project(prefix, segments, request, token, fallthrough)
 
 
 def _allowed(token: TokenRecord | None, project: str | None) -> bool:
@@ -117,23 +139,36 @@ def _allowed(token: TokenRecord | None, project: str | None) -> bool:
 
 
 def _route_project(
-    prefix: str, segments: list[str], request: Request, token: TokenRecord | None
+    prefix: str,
+    segments: list[str],
+    request: Request,
+    token: TokenRecord | None,
+    fallthrough: Fallthrough | None,
 ) -> Outcome:
     raw = unquote(segments[0])
-    if not raw.isascii():  # Unicode case folding would accept e.g. KELVIN SIGN
-        return NOT_FOUND
-    try:
-        project = canonicalize_name(raw, validate=True)
-    except ValueError:
+    project = _normalized(raw)
+    if project is None:
         return NOT_FOUND
     if not _allowed(token, project):
         return FORBIDDEN
     rest = segments[1] if len(segments) == 2 else None
+    if fallthrough is not None and not rest and not fallthrough.is_local(project):
+        return fallthrough.answer(project)
     if project != raw or rest is None:
         return _redirect(f"{prefix}/{quote(project)}/{rest or ''}", request)
     if rest == "":
         return Forward(f"/{project}/{negotiate(request)}", negotiated=True)
     return Forward(f"/{project}/{rest}")
+
+
+def _normalized(raw: str) -> str | None:
+    """The normalized name of a valid ASCII project name, else None."""
+    if not raw.isascii():  # Unicode case folding would accept e.g. KELVIN SIGN
+        return None
+    try:
+        return canonicalize_name(raw, validate=True)
+    except ValueError:
+        return None
 
 
 def _redirect(location: str, request: Request) -> Answer:

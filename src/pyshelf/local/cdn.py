@@ -1,6 +1,7 @@
 """The local CDN: an HTTP server that routes each request like the CloudFront Function
-(`pyshelf.core.routing`, behind `pyshelf.core.edge_auth` for a private index) and serves the key
-from the emulated S3 (`origin`)."""
+(`pyshelf.core.edge_auth.route_viewer`: the token check of a private index, the fall-through of
+names that are not private to an upstream, then `pyshelf.core.routing`) and serves the key from
+the emulated S3 (`origin`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _REASONS = {
     301: "Moved Permanently",
+    307: "Temporary Redirect",
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
@@ -34,8 +36,8 @@ PUBLIC = EdgeSettings()
 
 @dataclass(frozen=True, slots=True)
 class EdgeAccess:
-    """What the edge checks: the settings, the token store (needed when private) and the clock
-    (Unix seconds) that decides expiry."""
+    """What the edge checks: the settings, the key value store of tokens and private names
+    (needed when private or with an upstream) and the clock (Unix seconds) that decides expiry."""
 
     settings: EdgeSettings = PUBLIC
     tokens: TokenStore | None = None
@@ -44,6 +46,8 @@ class EdgeAccess:
     def __post_init__(self) -> None:
         if self.settings.access == "private" and self.tokens is None:
             raise ValueError("a private index needs a token store")
+        if self.settings.upstream is not None and self.tokens is None:
+            raise ValueError("falling through to an upstream needs the store of private names")
 
 
 class CDNServer(ThreadingHTTPServer):
@@ -67,7 +71,9 @@ class CDNServer(ThreadingHTTPServer):
 
 class CDN:
     """Serve in a background thread; port 0 picks a free port. A private index takes
-    `settings=EdgeSettings("private")` and the `tokens` store; `clock` gives Unix seconds."""
+    `settings=EdgeSettings("private")` and the `tokens` store, which also holds the private
+    names (`project:<name>`) that settings with an `upstream` consult, public or private;
+    `clock` gives Unix seconds."""
 
     def __init__(
         self,
