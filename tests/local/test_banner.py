@@ -55,5 +55,5 @@ def test_a_private_banner_shows_how_to_create_and_pass_a_token() -> None:
 
 
 def test_a_private_banner_says_where_tokens_are_kept() -> None:
-    endpoints = Endpoints("http://h:1/", "http://h:2", "shelf", Path("/srv/shelf"), "private")
-    assert "kept in /srv/shelf/.pyshelf-kvs.json; a change counts" in banner(endpoints)
+    endpoints = Endpoints("http://h:1/", "http://h:2", "shelf", Path("data-dir"), "private")
+    assert "kept in data-dir/.pyshelf-kvs.json; a change counts" in banner(endpoints)
