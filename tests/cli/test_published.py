@@ -12,9 +12,11 @@ from packaging.utils import NormalizedName
 
 from pyshelf.publish.index_reader import (
     HttpIndex,
+    IndexRefused,
     IndexUnreadable,
     PublishedFile,
     PublishedProject,
+    WaitResult,
     wait_until_listed,
 )
 
@@ -151,3 +153,37 @@ def test_wait_until_listed_gives_up_at_the_timeout() -> None:
     )
     assert result.missing == {"a.whl", "b.whl"}
     assert now[0] == 3
+
+
+def _wait_for_private(index: HttpIndex) -> tuple[float, object]:
+    """Wait (10 s, on a fake clock) for a file of the private project; (time spent, outcome)."""
+    now = [0.0]
+    try:
+        outcome: object = wait_until_listed(
+            index,
+            {NormalizedName("private"): {"demo-1.0.tar.gz": "aa"}},
+            timeout=10,
+            interval=1,
+            clock=lambda: now[0],
+            sleep=lambda s: now.__setitem__(0, now[0] + s),
+        )
+    except IndexRefused as exc:
+        outcome = exc
+    return now[0], outcome
+
+
+def test_wait_stops_at_once_when_a_private_index_gets_no_token(index_url: str) -> None:
+    spent, outcome = _wait_for_private(HttpIndex(index_url, token=""))
+    assert spent == 0
+    assert isinstance(outcome, IndexRefused)
+    assert "set PYSHELF_TOKEN to a read token" in str(outcome)
+
+
+def test_wait_keeps_polling_while_a_token_is_refused(index_url: str) -> None:
+    """A new token takes seconds to reach CloudFront's edges: a 401 may go away."""
+    spent, outcome = _wait_for_private(HttpIndex(index_url, token="pyshelf_new"))
+    assert spent == 10
+    assert isinstance(outcome, WaitResult)
+    assert outcome.missing == {"demo-1.0.tar.gz"}
+    assert "the token in PYSHELF_TOKEN was refused" in (outcome.problem or "")
+    assert _wait_for_private(HttpIndex(index_url, token=GOOD_TOKEN))[1] == WaitResult(frozenset())

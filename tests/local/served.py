@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -60,6 +61,14 @@ def run(command: list[str], env: dict[str, str], **kw: Any) -> subprocess.Comple
     return result
 
 
+def basic_auth(token: str | None, user: str = "__token__") -> dict[str, str]:
+    """The Authorization header pip sends for `http://USER:TOKEN@host/` (none without a token)."""
+    if token is None:
+        return {}
+    encoded = base64.b64encode(f"{user}:{token}".encode()).decode()
+    return {"Authorization": f"Basic {encoded}"}
+
+
 @dataclass
 class Served:
     process: subprocess.Popen[bytes]
@@ -95,20 +104,22 @@ class Served:
             lines = again
         return lines
 
-    def page(self, project: str) -> dict[str, Any]:
-        request = urllib.request.Request(
-            f"{self.index_url}{project}/", headers={"Accept": JSON_ACCEPT}
-        )
+    def page(self, project: str, token: str | None = None) -> dict[str, Any]:
+        """The project's JSON page; `token` is sent as pip sends it (private index)."""
+        headers = {"Accept": JSON_ACCEPT} | basic_auth(token)
+        request = urllib.request.Request(f"{self.index_url}{project}/", headers=headers)
         with urllib.request.urlopen(request, timeout=10) as response:
             document: dict[str, Any] = json.load(response)
             return document
 
-    def wait_listed(self, project: str, filenames: set[str]) -> dict[str, Any]:
+    def wait_listed(
+        self, project: str, filenames: set[str], token: str | None = None
+    ) -> dict[str, Any]:
         """The project's JSON page once it lists every filename (bounded wait)."""
         deadline = time.monotonic() + VISIBLE_TIMEOUT
         while True:
             try:
-                page = self.page(project)
+                page = self.page(project, token)
                 if filenames <= {f["filename"] for f in page["files"]}:
                     return page
             except OSError:

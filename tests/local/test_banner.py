@@ -26,3 +26,34 @@ def test_banner_says_where_state_lives() -> None:
     with_data = banner(_endpoints(Path("/srv/shelf")))  # not a filesystem path
     assert "kept in /srv/shelf" in with_data
     assert "in memory" not in with_data
+
+
+def test_a_public_banner_says_public_and_shows_no_token() -> None:
+    text = banner(_endpoints(None))
+    assert "Access       public: " in text
+    assert "--private" in text
+    assert "TOKEN" not in text
+    assert "pyshelf token" not in text
+
+
+def test_a_private_banner_shows_how_to_create_and_pass_a_token() -> None:
+    endpoints = Endpoints(
+        "http://127.0.0.1:8080/", "http://127.0.0.1:9000", "shelf", None, "private"
+    )
+    text = banner(endpoints)
+    assert "Access       private: every request needs a read token" in text
+    assert (
+        "  pyshelf token create NAME --endpoint-url http://127.0.0.1:9000 "
+        "--index-url http://127.0.0.1:8080/\n" in text
+    )
+    assert "  pyshelf token revoke NAME --endpoint-url http://127.0.0.1:9000\n" in text
+    assert "  pip install --index-url http://__token__:TOKEN@127.0.0.1:8080/ foo\n" in text
+    assert "  uv pip install --index-url http://__token__:TOKEN@127.0.0.1:8080/ foo\n" in text
+    assert "  PYSHELF_TOKEN=TOKEN pyshelf upload --endpoint-url http://127.0.0.1:9000 " in text
+    assert "--index-url http://127.0.0.1:8080/ foo" not in text
+    assert "in memory; a change counts" in text
+
+
+def test_a_private_banner_says_where_tokens_are_kept() -> None:
+    endpoints = Endpoints("http://h:1/", "http://h:2", "shelf", Path("data-dir"), "private")
+    assert "kept in data-dir/.pyshelf-kvs.json; a change counts" in banner(endpoints)

@@ -37,10 +37,29 @@ SERVE_EXTRA_HINT = "pyshelf serve needs the emulator: pip install 'pyshelf[serve
     show_default=True,
     help="Where the CDN logs one line per request ('-': stderr).",
 )
+@click.option(
+    "--private",
+    is_flag=True,
+    help="Ask every request for a read token, as a deployed private index does "
+    "(create one with `pyshelf token create NAME --endpoint-url <S3 endpoint>`). "
+    "Default: public, anyone who reaches --host:--port reads the index.",
+)
 def serve(
-    *, host: str, port: int, s3_port: int, bucket: str, data: Path | None, access_log: Path
+    *,
+    host: str,
+    port: int,
+    s3_port: int,
+    bucket: str,
+    data: Path | None,
+    access_log: Path,
+    private: bool,
 ) -> None:
-    """Run an S3 + SQS emulator, the indexer and a local CDN in one process."""
+    """Run an S3 + SQS emulator, the indexer and a local CDN in one process.
+
+    The index is public unless --private is given; then the CDN checks tokens as the
+    CloudFront Function does, against this process's token store, which `pyshelf token
+    --endpoint-url <S3 endpoint>` manages.
+    """
     stop = _stop_on_signals()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -50,7 +69,14 @@ def serve(
         from pyshelf.local.runtime import ServeConfig, run  # noqa: PLC0415
     except ImportError as exc:
         raise CliError(f"{SERVE_EXTRA_HINT} ({exc})") from None
-    config = ServeConfig(host=host, port=port, s3_port=s3_port, bucket=bucket, data=data)
+    config = ServeConfig(
+        host=host,
+        port=port,
+        s3_port=s3_port,
+        bucket=bucket,
+        data=data,
+        access="private" if private else "public",
+    )
     with _open_log(access_log) as stream:
         run(config, stream, stop, _announce)  # a ServeError is shown as `Error: ...`, exit 1
     # Everything is stopped and saved: spare the interpreter's last garbage collection over the

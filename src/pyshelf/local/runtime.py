@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from pyshelf.core.edge_auth import Access, EdgeSettings
 from pyshelf.core.errors import PyshelfError
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.regenerate import reindex
@@ -45,6 +46,7 @@ class ServeConfig:
     s3_port: int = 9000
     bucket: str = "pyshelf"
     data: Path | None = None
+    access: Access = "public"  # private: the CDN checks read tokens in `key_value_store`
 
 
 class ServeError(PyshelfError, RuntimeError):
@@ -83,7 +85,11 @@ class LocalIndex:
         if self._cdn is None:
             raise RuntimeError("not started")
         return Endpoints(
-            self._cdn.url, self.emulator.endpoint, self.config.bucket, self.config.data
+            self._cdn.url,
+            self.emulator.endpoint,
+            self.config.bucket,
+            self.config.data,
+            self.config.access,
         )
 
     def __enter__(self) -> LocalIndex:
@@ -101,7 +107,7 @@ class LocalIndex:
             worker = self._worker(s3, queues)
             worker.start()
             stack.callback(worker.stop)
-            cdn = CDN(s3, self.config.bucket, self.access_log, self.config.host, self.config.port)
+            cdn = self._cdn_over(s3)
             cdn.start()
             stack.callback(cdn.stop)
             self._cdn = cdn
@@ -110,6 +116,20 @@ class LocalIndex:
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
+
+    def _cdn_over(self, s3: S3Client) -> CDN:
+        """The CDN; a private one reads the tokens from this process's store, so a token
+        created or revoked through the local KeyValueStore API counts from the next request."""
+        config = self.config
+        return CDN(
+            s3,
+            config.bucket,
+            self.access_log,
+            config.host,
+            config.port,
+            settings=EdgeSettings(config.access),
+            tokens=self.key_value_store,
+        )
 
     def _restore(self, s3: S3Client) -> None:
         """Load --data into the bucket, then build every page (an empty root page at least)."""

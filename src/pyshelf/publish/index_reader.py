@@ -35,6 +35,10 @@ class IndexUnreadable(PyshelfError, RuntimeError):
     """The index could not be read (HTTP error, bad JSON); the message says why."""
 
 
+class IndexRefused(IndexUnreadable):
+    """HTTP 401 without a token: the index is private, and waiting will not change that."""
+
+
 @dataclass(frozen=True, slots=True)
 class PublishedFile:
     filename: str
@@ -145,7 +149,8 @@ class HttpIndex:
             if exc.code in (403, 404):
                 return None
             if exc.code == 401:
-                raise IndexUnreadable(f"{url}: HTTP 401 ({self._refused()})") from None
+                refused = IndexUnreadable if "Authorization" in self._headers else IndexRefused
+                raise refused(f"{url}: HTTP 401 ({self._refused()})") from None
             raise IndexUnreadable(f"{url}: HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -180,7 +185,9 @@ def wait_until_listed(
     sleep: Callable[[float], None] = time.sleep,
 ) -> WaitResult:
     """Poll until every expected file is listed with its hash, or the timeout runs out.
-    Read errors count as "not listed yet" (the index may be briefly unavailable)."""
+    Read errors count as "not listed yet" (the index may be briefly unavailable, a new token
+    may not have reached every edge yet); `IndexRefused` (a private index, no token) is raised
+    at once."""
     deadline = clock() + timeout
     while True:
         result = _check(index, expected)
@@ -195,6 +202,8 @@ def _check(index: Index, expected: Mapping[NormalizedName, Mapping[str, str]]) -
     for project, files in expected.items():
         try:
             missing |= missing_from(index, files, project)
+        except IndexRefused:
+            raise
         except IndexUnreadable as exc:
             missing |= set(files)
             problem = str(exc)
