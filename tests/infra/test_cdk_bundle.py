@@ -84,7 +84,6 @@ def test_independent_synths_give_the_same_asset(dev: Synth, prod: Synth) -> None
     """The asset hash is derived from content (not from bundle output or time): two separate
     synths agree, so a re-synth into an existing cdk.out skips bundling."""
     assert bundle_dir(prod).name == bundle_dir(dev).name
-    assert bundle_dir(dev).name == f"asset.{asset_hash(IndexerSources())}"
 
 
 def copy_sources(tmp_path: Path) -> IndexerSources:
