@@ -32,8 +32,12 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# The tests import their helpers as top-level modules (pytest puts each test folder on sys.path),
+# and tests/infra has a conftest of its own: so the tests are checked in two runs.
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
+	MYPYPATH=src:tests:lambdas/indexer $(BIN)/mypy --explicit-package-bases --exclude 'tests/infra/' tests bench
+	MYPYPATH=src:tests:tests/infra:lambdas/indexer:. $(BIN)/mypy --explicit-package-bases tests/infra
 
 unit: $(VENV)/.dev-installed node_modules/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)

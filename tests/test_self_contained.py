@@ -45,9 +45,10 @@ def _levels_up(node: ast.AST) -> int | None:
     climbed = -1
     while True:
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
-            if node.value.attr != "parents" or not isinstance(node.slice, ast.Constant):
+            index = node.slice.value if isinstance(node.slice, ast.Constant) else None
+            if node.value.attr != "parents" or not isinstance(index, int):
                 return None
-            climbed += int(node.slice.value) + 1
+            climbed += index + 1
             node = node.value.value
         elif isinstance(node, ast.Attribute) and node.attr == "parent":
             climbed += 1

@@ -117,8 +117,8 @@ def test_error_codes_become_store_errors(
 def test_other_errors_stay_client_errors(stubbed: tuple[CloudFrontKeyValueStore, Stubber]) -> None:
     """Access denied is the CLI's to explain (`aws_errors`), like every other AWS error."""
     store, stubber = stubbed
-    stubber.add_client_error("describe_key_value_store", "AccessDeniedException", 403)
-    stubber.add_client_error("get_key", "AccessDeniedException", 403)
+    stubber.add_client_error("describe_key_value_store", "AccessDeniedException", "denied", 403)
+    stubber.add_client_error("get_key", "AccessDeniedException", "denied", 403)
     with pytest.raises(ClientError, match="AccessDenied"):
         store.etag()
     with pytest.raises(ClientError, match="AccessDenied"):

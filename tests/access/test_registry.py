@@ -128,7 +128,7 @@ class Interfering:
     """A store where another writer changes a key between every ETag read and the write that
     follows, `times` times (the writes of `change`)."""
 
-    def __init__(self, inner: MemoryKeyValueStore, times: int, change: Callable[[], None]):
+    def __init__(self, inner: MemoryKeyValueStore, times: int, change: Callable[[], object]):
         self.inner, self.times, self.change = inner, times, change
         self.updates = 0
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from pyshelf.core import layout
 
@@ -58,4 +59,4 @@ def test_is_filed(key: str, filed: bool) -> None:
 
 
 def test_yank_key_uses_the_canonical_version() -> None:
-    assert layout.yank_key("foo", "1.0.0-RC1") == "foo/1.0.0rc1.yank"
+    assert layout.yank_key(canonicalize_name("foo"), "1.0.0-RC1") == "foo/1.0.0rc1.yank"

@@ -12,7 +12,7 @@ import pypi_simple
 import pytest
 from distbuild import sdist, wheel
 from eventjson import BUCKET, created, load_fixture, removed, s3_notification, sqs_event
-from helpers import RecordingStore, body, files_of, keys_in, page, put, root_names, sha256
+from storage_reads import RecordingStore, body, files_of, keys_in, page, put, root_names, sha256
 
 from pyshelf.indexer import batch, file_facts
 from pyshelf.indexer.batch import BatchFailed, handle_event

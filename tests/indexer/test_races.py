@@ -15,7 +15,7 @@ import pypi_simple
 import pytest
 from distbuild import sdist, wheel
 from eventjson import created, removed, sqs_event
-from helpers import body, keys_in, page, put, sha256
+from storage_reads import body, keys_in, page, put, sha256
 from packaging.utils import canonicalize_name
 
 from pyshelf.core import layout
@@ -58,9 +58,9 @@ class JitterStore(MemoryStore):
         self._pause()
         return super().get(key)
 
-    def put(self, key: str, data: bytes, **kwargs: Any) -> str:
+    def put(self, key: str, body: bytes, **kwargs: Any) -> str:
         self._pause()
-        return super().put(key, data, **kwargs)
+        return super().put(key, body, **kwargs)
 
     def delete(self, key: str) -> None:
         self._pause()
@@ -88,7 +88,7 @@ def assert_index_matches_bucket(store: MemoryStore) -> None:
     for project in PROJECTS:
         if project not in state:
             assert not ({f"{project}/index.html", f"{project}/index.json"} & keys_in(store))
-            assert layout.facts_cache_key(project) not in keys_in(store)
+            assert layout.facts_cache_key(canonicalize_name(project)) not in keys_in(store)
             continue
         files = {
             f["filename"]: f["hashes"]["sha256"]
@@ -245,11 +245,11 @@ class StallBeforeFirstPut(MemoryStore):
         self.lists += 1
         return super().list(prefix)
 
-    def put(self, key: str, data: bytes, **kwargs: Any) -> str:
+    def put(self, key: str, body: bytes, **kwargs: Any) -> str:
         if not self.stalled.is_set():
             self.first_put_key = key
             self.stalled.set()
             self.resume.wait(5)
-        etag = super().put(key, data, **kwargs)
+        etag = super().put(key, body, **kwargs)
         self.puts_landed += 1
         return etag

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from distbuild import sdist, wheel
-from helpers import files_of, keys_in, put, root_names
+from storage_reads import files_of, keys_in, put, root_names
 
 from pyshelf.indexer.regenerate import MAX_ATTEMPTS, ReindexIncomplete, reindex
 from pyshelf.storage.memory import MemoryStore

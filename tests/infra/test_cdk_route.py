@@ -47,7 +47,7 @@ def run_cases(code: str, cases_file: Path, tmp_path: Path) -> dict[str, Any]:
         check=True,
         timeout=60,
     )
-    output = json.loads(result.stdout)
+    output: dict[str, Any] = json.loads(result.stdout)
     output["projects"] = {item["name"]: item["projects"] for item in output["results"]}
     output["results"] = {item["name"]: item["got"] for item in output["results"]}
     return output

@@ -59,6 +59,7 @@ def create_token(server: served.Served, env: dict[str, str], name: str, *args: s
     result = _pyshelf(env, "token", "create", name, *local, *args)
     assert result.returncode == 0, result.stderr
     [token] = re.findall(r"^  (pyshelf_\S+)$", result.stdout, re.MULTILINE)
+    assert isinstance(token, str)
     assert f"--index-url {with_token(server.index_url, token)} PACKAGE" in result.stdout
     return token
 

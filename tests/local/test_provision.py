@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def _drain(sqs: SQSClient, url: str) -> list[dict[str, Any]]:
-    bodies = []
+    bodies: list[dict[str, Any]] = []
     while True:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
         if not messages:
