@@ -15,8 +15,8 @@ import pypi_simple
 import pytest
 from distbuild import sdist, wheel
 from eventjson import created, removed, sqs_event
-from storage_reads import body, keys_in, page, put, sha256
 from packaging.utils import canonicalize_name
+from storage_reads import body, keys_in, page, put, sha256
 
 from pyshelf.core import layout
 from pyshelf.core.facts_cache import FactsCache
