@@ -69,6 +69,17 @@ GITHUB_OIDC_PROVIDER_ARN = re.compile(
 GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 # A branch or tag ref; `*` is the only wildcard (IAM StringLike), pull requests never match.
 GITHUB_REF = re.compile(r"^refs/(heads|tags)/[A-Za-z0-9._/*+-]{1,200}$")
+# Fall-through (docs/fallthrough.md): the same rules as `pyshelf.core.edge_auth.EdgeSettings`,
+# which infra may not import; tests/infra/test_cdk_config.py runs one table through both.
+# https, a host name (no user info), an optional port, a path of URL-safe segments ending in /.
+UPSTREAM = re.compile(
+    r"https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?"
+    r"/(?:[A-Za-z0-9._~!$&'()*+,;=:@%-]+/)*"
+)
+MAX_UPSTREAM_LENGTH = 200
+# A normalized project glob (`pyshelf.core.tokens.GLOB`, and no run of `-`): `*`, `?` wildcards.
+RESERVED_GLOB = re.compile(r"[a-z0-9*?](?:[a-z0-9*?-]*[a-z0-9*?])?")
+MAX_GLOB_LENGTH = 100
 
 
 class ConfigError(ValueError):
@@ -109,10 +120,25 @@ class EnvironmentConfig:
     github_publishers: tuple[GithubPublisher, ...] = ()
     github_oidc_provider_arn: str | None = None
     """An existing provider (an account has one per URL); None creates one when needed."""
+    upstream: str | None = None
+    """Where project pages of names that are not private go (None: no fall-through)."""
+    reserved: tuple[str, ...] = ()
+    """Normalized globs of names that never fall through (only with `upstream`)."""
 
     @property
     def stack_name(self) -> str:
         return f"pyshelf-{self.name}"
+
+    @property
+    def function_settings(self) -> dict[str, object]:
+        """The CloudFront Function's `CONFIG` (`EdgeSettings.from_mapping` reads it): only the
+        settings that are set."""
+        settings: dict[str, object] = {"access": self.access}
+        if self.upstream is not None:
+            settings["upstream"] = self.upstream
+        if self.reserved:
+            settings["reserved"] = list(self.reserved)
+        return settings
 
 
 Check = Callable[[Any], str | None]
@@ -178,6 +204,58 @@ def _github_publishers(value: Any) -> str | None:
     return None
 
 
+def _authority(url: str) -> str:
+    return url.removeprefix("https://").split("/", 1)[0]
+
+
+# An https URL ending in `/` without user info, query or fragment: the redirect's Location is
+# `upstream + <normalized name> + "/"`, and every client sees it. The first rule broken is named.
+_UPSTREAM_RULES: tuple[tuple[Callable[[str], bool], str], ...] = (
+    (lambda url: "@" not in _authority(url), "must not carry user info (every client sees it)"),
+    (lambda url: "?" not in url and "#" not in url, "must have no query or fragment"),
+    (lambda url: url.endswith("/"), "must end with / (the project name follows it)"),
+    (
+        lambda url: len(url) <= MAX_UPSTREAM_LENGTH,
+        f"must be at most {MAX_UPSTREAM_LENGTH} characters",
+    ),
+    (
+        lambda url: UPSTREAM.fullmatch(url) is not None,
+        "must be https://HOST[:PORT]/PATH/ of URL-safe characters",
+    ),
+)
+
+
+def _upstream(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.startswith("https://"):
+        return "must be an https:// URL such as https://pypi.org/simple/"
+    return next((message for holds, message in _UPSTREAM_RULES if not holds(value)), None)
+
+
+def _reserved(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return 'must be a list of normalized project globs, e.g. ["acme-*"]'
+    for number, glob in enumerate(value, start=1):
+        problem = _reserved_glob(glob)
+        if problem:
+            return f"item {number} ({glob!r}) {problem}"
+    return None
+
+
+def _reserved_glob(glob: Any) -> str | None:
+    if not isinstance(glob, str):
+        return "must be a string"
+    normalized = re.sub(r"[-_.]+", "-", glob.strip()).lower()
+    shape = (
+        f"must be at most {MAX_GLOB_LENGTH} characters of letters, digits, '-', '*' and '?', "
+        "starting and ending with a letter, digit or wildcard"
+    )
+    if len(normalized) > MAX_GLOB_LENGTH or not RESERVED_GLOB.fullmatch(normalized):
+        return shape
+    if normalized != glob:
+        return f"is not normalized: write {normalized!r}"
+    return None
+
+
 FIELDS: Mapping[str, _Field] = {
     "account": _Field("account", _pattern(ACCOUNT, "a 12-digit AWS account id")),
     "region": _Field("region", _pattern(REGION, "an AWS region such as eu-west-1")),
@@ -202,6 +280,8 @@ FIELDS: Mapping[str, _Field] = {
         "github_oidc_provider_arn",
         _pattern(GITHUB_OIDC_PROVIDER_ARN, f"the ARN of the OIDC provider of {GITHUB_OIDC_HOST}"),
     ),
+    "upstream": _Field("upstream", _upstream),
+    "reserved": _Field("reserved", _reserved, tuple),
 }
 
 
@@ -245,4 +325,8 @@ def _check_pairs(name: str, values: Mapping[str, Any]) -> None:
     if "github_oidc_provider_arn" in values and "github_publishers" not in values:
         raise ConfigError(
             f"environments.{name}: githubOidcProviderArn is only used with githubPublishers"
+        )
+    if values.get("reserved") and "upstream" not in values:
+        raise ConfigError(
+            f"environments.{name}: reserved names only matter with an upstream: set upstream too"
         )

@@ -4,11 +4,15 @@ Concurrency: the indexer is race-free by itself (conditional writes with If-Matc
 plus re-listing, see the indexer docs), so it needs no reserved concurrency of 1. The SQS event
 source's `max_concurrency` only bounds how many invocations run at once (to spare S3 request
 rates and Lambda concurrency in the account); any value from 2 up is correct.
+
+Fall-through (an environment with `upstream`, docs/fallthrough.md): the indexer keeps the private
+names in the edge's KeyValueStore (`KVS_ARN` tells it which; without it, it writes no store).
 """
 
 from __future__ import annotations
 
 from aws_cdk import AssetHashType, BundlingOptions, Duration, RemovalPolicy, Size
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -33,6 +37,20 @@ BATCH_SIZE = 100
 BATCHING_WINDOW = Duration.seconds(3)
 MAX_RECEIVE_COUNT = QUEUE_MAX_RECEIVE_COUNT
 RETENTION = Duration.days(QUEUE_RETENTION_DAYS)
+# The environment variable that names the store of private names (lambdas/indexer/handler.py).
+KVS_ARN_VARIABLE = "KVS_ARN"
+# The KeyValueStore data-plane API the indexer uses on that store, spelt out, no wildcard.
+PRIVATE_NAMES_ACTIONS = tuple(
+    f"cloudfront-keyvaluestore:{action}"
+    for action in (
+        "DescribeKeyValueStore",
+        "GetKey",
+        "ListKeys",
+        "PutKey",
+        "DeleteKey",
+        "UpdateKeys",
+    )
+)
 
 
 class Indexer(Construct):
@@ -83,6 +101,18 @@ class Indexer(Construct):
                 max_concurrency=max_concurrency,
             )
         )
+
+    def keep_private_names(
+        self, store: cloudfront.IKeyValueStore, distribution: cloudfront.IDistribution
+    ) -> None:
+        """Let the indexer write the private names (`project:` keys) into `store`, and
+        invalidate paths of `distribution` (nothing else in CloudFront)."""
+        arn = store.key_value_store_arn
+        self.function.add_environment(KVS_ARN_VARIABLE, arn)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(PRIVATE_NAMES_ACTIONS), resources=[arn])
+        )
+        distribution.grant_create_invalidation(self.role)
 
     def _dead_letter_alarm(self) -> cloudwatch.Alarm:
         metric = self.dead_letters.metric_approximate_number_of_messages_visible(

@@ -70,10 +70,13 @@ class PyshelfStack(Stack):
             bucket=storage.bucket,
             logs_bucket=storage.logs_bucket,
             price_class=config.price_class,
-            access=config.access,
+            function_settings=config.function_settings,
             domain_name=config.domain_name,
             certificate_arn=config.certificate_arn,
         )
+        if config.upstream is not None:
+            # The indexer's role names the distribution, which names nothing of the indexer.
+            indexer.keep_private_names(cdn.tokens, cdn.distribution)
         # The indexer's own writes (.metadata, index.*, _pyshelf/...) match none of these.
         storage.notify(indexer.queue, suffixes=EVENT_SUFFIXES)
         storage.grant_indexer(indexer.role)

@@ -1,7 +1,8 @@
 """Who may write the token store: principals given the `TokenAdminPolicyArn` managed policy.
 
 The stack attaches it to nobody; attach it to the people (or roles) who run `pyshelf token`.
-Publishers never get it. (The indexer will get its own write access in a later issue.)
+Publishers never get it. With an upstream the indexer writes the same store (its `project:`
+keys, infra/indexer.py), through its own role.
 """
 
 from __future__ import annotations

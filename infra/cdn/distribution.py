@@ -11,6 +11,8 @@ Files and `.metadata` never change under their name, so they are cached for a ye
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
@@ -19,7 +21,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.cdn.function_code import function_code
-from infra.config import Access
 from infra.nag import acknowledge
 from pyshelf.constants import DISTRIBUTION_SUFFIXES, METADATA_SUFFIX
 
@@ -36,7 +37,8 @@ PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none
 
 
 class PackageCdn(Construct):
-    """HTTPS front door: routes, negotiates and caches; reads the bucket through OAC."""
+    """HTTPS front door: routes, negotiates and caches; reads the bucket through OAC.
+    `function_settings` is the function's `CONFIG` (`EnvironmentConfig.function_settings`)."""
 
     def __init__(
         self,
@@ -46,21 +48,22 @@ class PackageCdn(Construct):
         bucket: s3.IBucket,
         logs_bucket: s3.IBucket,
         price_class: cloudfront.PriceClass,
-        access: Access,
+        function_settings: Mapping[str, object],
         domain_name: str | None = None,
         certificate_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        # The read tokens the function checks (a private index). Created for a public index too,
-        # so that tokens can be issued before switching it to private. Deleted with the stack
-        # (CDK's default): a retained store would keep its name and block a new deploy.
+        # The read tokens the function checks (a private index) and, with an upstream, the
+        # private names the indexer writes. Created for a public index too, so that tokens can be
+        # issued before switching it to private. Deleted with the stack (CDK's default): a
+        # retained store would keep its name and block a new deploy.
         self.tokens = cloudfront.KeyValueStore(
             self, "Tokens", comment="pyshelf read tokens (hashed), checked at the edge"
         )
         self.function = cloudfront.Function(
             self,
             "Route",
-            code=cloudfront.FunctionCode.from_inline(function_code({"access": access})),
+            code=cloudfront.FunctionCode.from_inline(function_code(function_settings)),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
             key_value_store=self.tokens,
             comment="pyshelf: route, normalize and negotiate viewer requests",

@@ -17,7 +17,9 @@ VARIANT_CERTIFICATE = (
     "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 )
 # A test-only environment: what dev and prod leave out (KMS, a custom domain, a public index,
-# GitHub publishers with a provider the stack creates).
+# GitHub publishers with a provider the stack creates, fall-through with reserved names).
+VARIANT_UPSTREAM = "https://pypi.org/simple/"
+VARIANT_RESERVED = ("acme-*", "internal-?-lib")
 VARIANT_GITHUB_PUBLISHERS = (
     {"repository": "acme/lib", "ref": "refs/tags/v*"},
     {"repository": "acme/tools", "ref": "refs/heads/main"},
@@ -29,6 +31,8 @@ VARIANT_ENVIRONMENT: dict[str, Any] = {
     "priceClass": "PriceClass_200",
     "access": "public",
     "githubPublishers": [dict(publisher) for publisher in VARIANT_GITHUB_PUBLISHERS],
+    "upstream": VARIANT_UPSTREAM,
+    "reserved": list(VARIANT_RESERVED),
 }
 
 

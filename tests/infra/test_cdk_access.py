@@ -1,16 +1,24 @@
-"""Private index, stack side: the token store beside the function, and the derived keys that
-only the indexer may write (the bucket policy, evaluated with iam_eval)."""
+"""Private index, stack side: the token store beside the function, the function's settings
+(access, fall-through), and the derived keys that only the indexer may write (the bucket policy,
+evaluated with iam_eval)."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
-from cdk_support import Synth
+from aws_cdk.assertions import Match
+from cdk_support import VARIANT_RESERVED, VARIANT_UPSTREAM, Synth
 from iam_eval import Request, denied, object_arn, render
 from sample_keys import DERIVED, INDEXER_WRITES, PUBLISHED, SOMEONE
 
-from infra.cdn.function_code import function_code
+from infra.cdn.function_code import MAX_CODE_BYTES, function_code
 from infra.storage import BUCKET_LOGICAL_ID, DERIVED_WRITE_ACTIONS
 from pyshelf.core import layout
+from pyshelf.core.edge_auth import EdgeSettings
+
+PYPI = "https://pypi.org/simple/"
 
 pytestmark = pytest.mark.cdk
 
@@ -38,7 +46,40 @@ def test_function_code_carries_the_access_setting(synths: dict[str, Synth], vari
         _, props = synth.one("AWS::CloudFront::Function")
         assert props["FunctionCode"] == function_code({"access": access})
     _, props = variant.one("AWS::CloudFront::Function")
-    assert props["FunctionCode"] == function_code({"access": "public"})
+    assert props["FunctionCode"] == function_code(
+        {"access": "public", "upstream": VARIANT_UPSTREAM, "reserved": list(VARIANT_RESERVED)}
+    )
+
+
+def deployed_settings(synth: Synth) -> EdgeSettings:
+    """The settings the synthesized function runs with, read back as the edge's twin reads them."""
+    _, props = synth.one("AWS::CloudFront::Function")
+    (line,) = re.findall(r"^var CONFIG = (\{.*\});$", props["FunctionCode"], re.MULTILINE)
+    return EdgeSettings.from_mapping(json.loads(line))
+
+
+def test_the_variants_function_falls_through_except_for_reserved_names(variant: Synth) -> None:
+    assert (VARIANT_UPSTREAM, VARIANT_RESERVED) == (PYPI, ("acme-*", "internal-?-lib"))
+    config = (
+        'var CONFIG = {"access":"public","reserved":["acme-*","internal-?-lib"],'
+        '"upstream":"https://pypi.org/simple/"};'
+    )
+    variant.template.has_resource_properties(
+        "AWS::CloudFront::Function",
+        {"FunctionCode": Match.string_like_regexp(f"(^|\\n){re.escape(config)}\\n")},
+    )
+    assert deployed_settings(variant) == EdgeSettings("public", VARIANT_UPSTREAM, VARIANT_RESERVED)
+
+
+def test_dev_and_prod_do_not_fall_through(each_env: Synth) -> None:
+    assert deployed_settings(each_env) == EdgeSettings("private")
+
+
+def test_the_variants_deployed_function_fits_cloudfronts_limit(variant: Synth) -> None:
+    _, props = variant.one("AWS::CloudFront::Function")
+    size = len(props["FunctionCode"].encode("utf-8"))
+    print(f"\nroute.js as deployed (variant): {size} bytes, {MAX_CODE_BYTES - size} to spare")
+    assert size <= MAX_CODE_BYTES
 
 
 @pytest.mark.parametrize("env", ["dev", "prod", "variant"])

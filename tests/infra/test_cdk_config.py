@@ -19,6 +19,8 @@ from cdk_support import REPO, cdk_environment
 
 from infra.config import (
     LOG_RETENTION,
+    MAX_GLOB_LENGTH,
+    MAX_UPSTREAM_LENGTH,
     PRICE_CLASSES,
     REMOVAL_POLICIES,
     ConfigError,
@@ -27,10 +29,12 @@ from infra.config import (
     load_environment,
     parse_environment,
 )
+from pyshelf.core.edge_auth import EdgeSettings
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 GOOD = {"repository": "acme/lib", "ref": "refs/tags/v*"}
+PYPI = "https://pypi.org/simple/"
 
 
 def test_cdk_json_declares_dev_and_prod(cdk_context: dict[str, Any]) -> None:
@@ -58,6 +62,13 @@ def test_shipped_environments_are_private(cdk_context: dict[str, Any]) -> None:
     assert load_environment(cdk_context, "prod").publisher_can_delete is False
 
 
+def test_shipped_environments_do_not_fall_through(cdk_context: dict[str, Any]) -> None:
+    for env in ("dev", "prod"):
+        config = load_environment(cdk_context, env)
+        assert (config.upstream, config.reserved) == (None, ())
+        assert config.function_settings == {"access": "private"}
+
+
 def test_every_camel_case_key_sets_its_field() -> None:
     raw = {
         "account": "123456789012",
@@ -74,6 +85,8 @@ def test_every_camel_case_key_sets_its_field() -> None:
         "publisherCanDelete": True,
         "githubPublishers": [{"repository": "acme/lib", "ref": "refs/tags/v*"}],
         "githubOidcProviderArn": PROVIDER,
+        "upstream": PYPI,
+        "reserved": ["acme-*", "internal-?"],
     }
     config = parse_environment("dev", raw)
     assert config == EnvironmentConfig(
@@ -92,6 +105,8 @@ def test_every_camel_case_key_sets_its_field() -> None:
         publisher_can_delete=True,
         github_publishers=(GithubPublisher("acme/lib", "refs/tags/v*"),),
         github_oidc_provider_arn=PROVIDER,
+        upstream=PYPI,
+        reserved=("acme-*", "internal-?"),
     )
     assert config.github_publishers[0].subject == "repo:acme/lib:ref:refs/tags/v*"
 
@@ -142,6 +157,22 @@ def test_every_camel_case_key_sets_its_field() -> None:
             "githubOidcProviderArn = ",
         ),
         ({"githubOidcProviderArn": PROVIDER}, "githubOidcProviderArn is only used with"),
+        ({"upstream": "http://pypi.org/simple/"}, "upstream = 'http://pypi.org/simple/': must be"),
+        ({"upstream": None}, "upstream = None: must be an https:// URL"),
+        ({"upstream": "https://u:p@pypi.org/simple/"}, "must not carry user info"),
+        ({"upstream": "https://pypi.org/simple/?x=1"}, "must have no query or fragment"),
+        ({"upstream": "https://pypi.org/simple/#top"}, "must have no query or fragment"),
+        ({"upstream": "https://pypi.org/simple"}, "must end with /"),
+        ({"upstream": PYPI + "a/" * 100}, f"must be at most {MAX_UPSTREAM_LENGTH} characters"),
+        ({"upstream": "https://pypi.org/sim ple/"}, "of URL-safe characters"),
+        ({"upstream": PYPI, "reserved": "acme-*"}, "reserved = 'acme-*': must be a list"),
+        (
+            {"upstream": PYPI, "reserved": ["acme-*", "Acme_*"]},
+            "item 2 ('Acme_*') is not normalized: write 'acme-*'",
+        ),
+        ({"upstream": PYPI, "reserved": ["acme/*"]}, "item 1 ('acme/*') must be at most"),
+        ({"upstream": PYPI, "reserved": [7]}, "item 1 (7) must be a string"),
+        ({"reserved": ["acme-*"]}, "reserved names only matter with an upstream"),
     ],
 )
 def test_bad_values_are_rejected_with_the_key_named(raw: dict[str, Any], message: str) -> None:
@@ -149,6 +180,97 @@ def test_bad_values_are_rejected_with_the_key_named(raw: dict[str, Any], message
         parse_environment("dev", raw)
     assert message in str(error.value)
     assert "environments.dev" in str(error.value)
+
+
+ABSENT = object()
+# (upstream, reserved, accepted); ABSENT leaves the key out. Every value a cdk.json can hold for
+# these keys, except `"upstream": null`: refused by the config (as every null is) while
+# `from_mapping` reads it as "no upstream" (the function's CONFIG leaves unset keys out).
+FALLTHROUGH_TABLE: list[tuple[object, object, bool]] = [
+    (ABSENT, ABSENT, True),
+    (PYPI, ABSENT, True),
+    ("https://pypi-mirror.example.com:8443/repository/pypi-proxy/simple/", ABSENT, True),
+    ("https://h/", ABSENT, True),
+    ("https://10.0.0.1/simple/", ABSENT, True),
+    ("https://example.com/~user/a@b/%7E/", ABSENT, True),
+    ("https://example.com/" + "a" * (MAX_UPSTREAM_LENGTH - 21) + "/", ABSENT, True),
+    ("https://example.com/" + "a" * (MAX_UPSTREAM_LENGTH - 20) + "/", ABSENT, False),
+    ("http://pypi.org/simple/", ABSENT, False),
+    ("HTTPS://pypi.org/simple/", ABSENT, False),
+    ("pypi.org/simple/", ABSENT, False),
+    ("", ABSENT, False),
+    ("https://pypi.org/simple", ABSENT, False),
+    ("https://pypi.org", ABSENT, False),
+    ("https://__token__:secret@pypi.org/simple/", ABSENT, False),
+    ("https://token@pypi.org/simple/", ABSENT, False),
+    ("https://pypi.org/simple/?format=json", ABSENT, False),
+    ("https://pypi.org/simple/?", ABSENT, False),
+    ("https://pypi.org/simple/#", ABSENT, False),
+    ("https://pypi.org/simple/\n", ABSENT, False),
+    ("https://pypi.org/a\n/", ABSENT, False),
+    ("https://pypi.org//", ABSENT, False),
+    ("https://pypi.org/sim ple/", ABSENT, False),
+    ("https://-pypi.org/simple/", ABSENT, False),
+    ("https://pypi.org:123456/simple/", ABSENT, False),
+    ("https://[::1]/simple/", ABSENT, False),
+    ("https://pypi.org/simplé/", ABSENT, False),
+    (42, ABSENT, False),
+    ([PYPI], ABSENT, False),
+    (True, ABSENT, False),
+    (PYPI, [], True),
+    (PYPI, ["acme-*"], True),
+    (PYPI, ["acme-*", "internal-?-lib", "*", "a", "x" * MAX_GLOB_LENGTH], True),
+    (PYPI, ["acme-*", "acme-*"], True),
+    (PYPI, ["x" * (MAX_GLOB_LENGTH + 1)], False),
+    (PYPI, ["Acme-*"], False),
+    (PYPI, ["acme_*"], False),
+    (PYPI, ["acme.*"], False),
+    (PYPI, ["acme--*"], False),
+    (PYPI, [" acme-*"], False),
+    (PYPI, ["acme-*\n"], False),
+    (PYPI, ["-acme"], False),
+    (PYPI, ["acme-"], False),
+    (PYPI, [""], False),
+    (PYPI, ["acme/*"], False),
+    (PYPI, ["acme-[ab]"], False),
+    (PYPI, ["acme-*", 1], False),
+    (PYPI, [None], False),
+    (PYPI, "acme-*", False),
+    (PYPI, {"acme-*": True}, False),
+    (PYPI, None, False),
+    (ABSENT, [], True),
+    (ABSENT, ["acme-*"], False),
+]
+
+
+@pytest.mark.parametrize(("upstream", "reserved", "accepted"), FALLTHROUGH_TABLE)
+@pytest.mark.parametrize("access", ["private", "public"])
+def test_the_config_and_the_edge_accept_the_same_fallthrough_settings(
+    upstream: object, reserved: object, accepted: bool, access: str
+) -> None:
+    """cdk.json's keys are the CONFIG keys `EdgeSettings.from_mapping` reads: the stack must
+    refuse at synth exactly what the edge's twin would refuse."""
+    settings: dict[str, object] = {"access": access}
+    settings |= {} if upstream is ABSENT else {"upstream": upstream}
+    settings |= {} if reserved is ABSENT else {"reserved": reserved}
+    try:
+        config = parse_environment("dev", settings)
+    except ConfigError:
+        config = None
+    try:
+        edge = EdgeSettings.from_mapping(settings)
+    except ValueError:
+        edge = None
+    assert (config is not None, edge is not None) == (accepted, accepted)
+    if config is not None and edge is not None:
+        assert config.function_settings == edge.to_mapping()
+        assert EdgeSettings.from_mapping(config.function_settings) == edge
+
+
+def test_the_fallthrough_table_holds_both_answers_for_each_key() -> None:
+    for column in (0, 1):
+        answers = {row[2] for row in FALLTHROUGH_TABLE if row[column] is not ABSENT}
+        assert answers == {True, False}
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,15 @@
-"""Queue + Lambda: fitting timeouts, partial batch replies, bounded concurrency, least privilege."""
+"""Queue + Lambda: fitting timeouts, partial batch replies, bounded concurrency, least privilege;
+with an upstream (the variant), the private names in the KeyValueStore."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match
 from cdk_support import Synth
+from iam_eval import Request, allowed, render
 
 pytestmark = pytest.mark.cdk
 
@@ -143,6 +147,115 @@ def test_indexer_has_no_wildcard_actions_and_no_invalidation(each_env: Synth) ->
     assert not [a for a in actions if a.startswith("cloudfront:")]
     services = {a.split(":")[0] for a in actions}
     assert services == {"s3", "sqs", "logs"}
+
+
+STORE_ACTIONS = {
+    "cloudfront-keyvaluestore:DescribeKeyValueStore",
+    "cloudfront-keyvaluestore:GetKey",
+    "cloudfront-keyvaluestore:ListKeys",
+    "cloudfront-keyvaluestore:PutKey",
+    "cloudfront-keyvaluestore:DeleteKey",
+    "cloudfront-keyvaluestore:UpdateKeys",
+}
+
+
+def store_and_distribution_arns(synth: Synth) -> tuple[dict[str, Any], dict[str, Any]]:
+    store_id, _ = synth.one("AWS::CloudFront::KeyValueStore")
+    distribution_id, _ = synth.one("AWS::CloudFront::Distribution")
+    distribution_arn = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":cloudfront::",
+                {"Ref": "AWS::AccountId"},
+                ":distribution/",
+                {"Ref": distribution_id},
+            ],
+        ]
+    }
+    return {"Fn::GetAtt": [store_id, "Arn"]}, distribution_arn
+
+
+def cloudfront_grants(synth: Synth) -> set[tuple[str, str]]:
+    """(action, resource) of every cloudfront* action the indexer's role is given."""
+    grants = set()
+    for statement in role_statements(synth):
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            if action.startswith("cloudfront"):
+                assert "Condition" not in statement
+                grants |= {
+                    (action, json.dumps(resource, sort_keys=True))
+                    for resource in as_list(statement["Resource"])
+                }
+    return grants
+
+
+def test_without_an_upstream_the_indexer_has_no_store(each_env: Synth) -> None:
+    _, props = function(each_env)
+    assert "KVS_ARN" not in props["Environment"]["Variables"]
+    assert cloudfront_grants(each_env) == set()
+
+
+def test_with_an_upstream_the_indexer_is_told_its_store(variant: Synth) -> None:
+    store_arn, _ = store_and_distribution_arns(variant)
+    variant.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "handler.handler",
+            "Environment": {
+                "Variables": {"PACKAGES_BUCKET": {"Ref": "PackagesBucket"}, "KVS_ARN": store_arn}
+            },
+        },
+    )
+
+
+def test_with_an_upstream_the_indexer_writes_this_store_and_invalidates_this_distribution(
+    variant: Synth,
+) -> None:
+    store_arn, distribution_arn = store_and_distribution_arns(variant)
+    store, distribution = (json.dumps(arn, sort_keys=True) for arn in (store_arn, distribution_arn))
+    assert cloudfront_grants(variant) == {(action, store) for action in STORE_ACTIONS} | {
+        ("cloudfront:CreateInvalidation", distribution)
+    }
+    role_id = function(variant)[1]["Role"]["Fn::GetAtt"][0]
+    variant.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": role_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_equals(
+                            {
+                                "Action": "cloudfront:CreateInvalidation",
+                                "Effect": "Allow",
+                                "Resource": distribution_arn,
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_with_an_upstream_the_indexer_may_not_touch_another_store(variant: Synth) -> None:
+    store_arn, distribution_arn = store_and_distribution_arns(variant)
+    statements = role_statements(variant)
+    role = render({"Fn::GetAtt": [function(variant)[1]["Role"]["Fn::GetAtt"][0], "Arn"]})
+    other_store = "arn:aws:cloudfront::123456789012:key-value-store/other"
+    for action in STORE_ACTIONS:
+        assert allowed([statements], Request(role, action, render(store_arn)))
+        assert not allowed([statements], Request(role, action, other_store))
+    invalidate = "cloudfront:CreateInvalidation"
+    assert allowed([statements], Request(role, invalidate, render(distribution_arn)))
+    other_distribution = "arn:aws:cloudfront::123456789012:distribution/EOTHER"
+    assert not allowed([statements], Request(role, invalidate, other_distribution))
+    for action in ("cloudfront:GetDistribution", "cloudfront:UpdateFunction"):
+        assert not allowed([statements], Request(role, action, render(distribution_arn)))
 
 
 def test_kms_variant_grants_the_key_to_the_indexer(variant: Synth) -> None:

@@ -45,3 +45,5 @@ def test_the_checks_ran_on_the_variant_with_kms_and_a_domain(variant: Synth) -> 
     acknowledgments the checks read (and the domain's certificate needing none for TLS)."""
     ids = {a["id"] for a in acknowledgments(variant)}
     assert {"AwsSolutions-SQS3", "AwsSolutions-S1"} <= ids
+    report = json.loads((variant.outdir / "validation-report.json").read_text())
+    assert report["pluginReports"] == []

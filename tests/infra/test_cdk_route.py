@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cdk_support import REPO
+from cdk_support import REPO, VARIANT_RESERVED, VARIANT_UPSTREAM
 
 from infra.cdn.function_code import MAX_CODE_BYTES, function_code
 from pyshelf.core.edge_auth import EdgeSettings
@@ -28,6 +28,8 @@ BIG_SETTINGS = {
     "upstream": "https://pypi-mirror.internal.example.com:8443/repository/pypi-proxy/simple/",
     "reserved": [f"team{n:02d}-*" for n in range(12)] + ["acme-*", "internal-?", "corp-*-lib"],
 }
+# The settings of the test-only variant environment the infra tests synthesize.
+VARIANT_SETTINGS = {"upstream": VARIANT_UPSTREAM, "reserved": list(VARIANT_RESERVED)}
 RUNNER = Path(__file__).with_name("run_cf_cases.js")
 ACCESS_MODES = ("public", "private")
 
@@ -126,7 +128,11 @@ def test_fallthrough_never_logs_and_reads_the_store(
 
 
 @pytest.mark.parametrize("access", ACCESS_MODES)
-@pytest.mark.parametrize("extra", [{}, BIG_SETTINGS], ids=["plain", "upstream+reserved"])
+@pytest.mark.parametrize(
+    "extra",
+    [{}, VARIANT_SETTINGS, BIG_SETTINGS],
+    ids=["plain", "variant", "upstream+reserved"],
+)
 def test_the_deployed_function_fits_cloudfronts_limit(access: str, extra: dict[str, Any]) -> None:
     settings = EdgeSettings.from_mapping({"access": access, **extra}).to_mapping()
     size = len(function_code(settings).encode("utf-8"))
