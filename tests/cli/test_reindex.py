@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -50,11 +51,14 @@ def worker(sqs: SQSClient, queues: Queues, shelf: S3Store) -> Worker:
 
 
 @contextmanager
-def running(worker: Worker) -> Iterator[None]:
-    worker.start()
+def running(worker: Worker, after: float = 0.0) -> Iterator[None]:
+    """The worker polling the queue in a thread, from `after` seconds on."""
+    starting = threading.Timer(after, worker.start)
+    starting.start()
     try:
         yield
     finally:
+        starting.join()
         worker.stop()
 
 
@@ -97,7 +101,7 @@ def test_the_indexer_repairs_a_forged_page_and_the_cli_prints_its_report(
     ask: Ask, published: S3Store, worker: Worker
 ) -> None:
     real = forge(published, "foo/index.html")
-    with running(worker):
+    with running(worker, after=0.5):  # the CLI polls for the report a few times first
         result = ask("foo", "Bar")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
