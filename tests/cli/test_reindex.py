@@ -256,6 +256,14 @@ def test_the_stack_output_gives_the_queue(stack: str, given: list[str]) -> None:
     assert [b["projects"] for b in queued(sqs, stack)] == [["foo"]]
 
 
+def test_a_given_queue_url_needs_no_stack_read(ask: Ask, sqs: SQSClient, queues: Queues) -> None:
+    """With --bucket and --index-url given too, nothing is left to read from the stack."""
+    given = ("--stack", "never-deployed", "--index-url", "https://example.invalid/")
+    result = ask(*given, "--no-wait", "foo")
+    assert result.exit_code == 0, result.output
+    assert [b["projects"] for b in queued(sqs, queues.url)] == [["foo"]]
+
+
 def test_a_stack_without_the_queue_output(aws_env: None) -> None:
     with mock_aws():
         cfn = boto3.client("cloudformation", region_name=REGION)

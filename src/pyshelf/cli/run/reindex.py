@@ -35,7 +35,7 @@ def run_reindex(
     if direct:
         show(_direct(target, request))
         return
-    connection = connect(target, queue=True)
+    connection = connect(target, queue=queue_url is None)  # the stack may name the queue
     with connection.errors():
         queue = events_queue(connection, queue_url)
         queue.send(request.dumps())
