@@ -1,5 +1,5 @@
 """Helpers of the CLI tests: the test bucket, a runner that fails on tracebacks, distribution
-files on disk, and the indexer run the Lambda would do."""
+files on disk, the indexer run the Lambda would do, and a page forged by hand."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from click.testing import CliRunner, Result
 from distbuild import sdist, wheel
 
 from pyshelf.cli import main
+from pyshelf.core import layout
 from pyshelf.indexer.regenerate import reindex
+from pyshelf.storage import SHA256_META, Storage
 from pyshelf.storage.s3 import S3Store
 
 BUCKET = "shelf-cli"
@@ -61,3 +63,19 @@ def indexing(store: S3Store, every: float = 0.1) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
+
+
+FORGED = b'<a href="https://evil.example/foo-1.0-py3-none-any.whl">foo-1.0</a>'
+
+
+def forge(store: Storage, key: str) -> bytes:
+    """Overwrite a page with other bytes, copying its recorded `x-amz-meta-sha256` (so only a
+    comparison of the stored bytes finds it out); return the real body."""
+    real, recorded = store.get(key), store.head(key)
+    assert real is not None and recorded is not None and recorded.sha256
+    content_type, cache_control = layout.headers_of(key)
+    metadata = {SHA256_META: recorded.sha256}
+    store.put(
+        key, FORGED, content_type=content_type, cache_control=cache_control, metadata=metadata
+    )
+    return real.body

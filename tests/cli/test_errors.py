@@ -64,7 +64,7 @@ def test_other_exceptions_are_not_swallowed() -> None:
 def test_the_pyshelf_command_maps_errors_of_its_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real `pyshelf` group: an indexer error escaping `reindex`."""
 
-    def still_changing(*args: object) -> None:
+    def still_changing(*args: object, **kwargs: object) -> None:
         raise StillChanging("root: still changing after 8 attempts")
 
     monkeypatch.setattr(reindex_work, "run_reindex", still_changing)

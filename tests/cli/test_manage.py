@@ -182,20 +182,27 @@ def test_list_before_indexing_and_unknown_projects(run: Run, released: list[str]
     assert "Error: project demo is not in the index" in result.stderr
 
 
-def test_reindex_builds_pages_and_is_idempotent(run: Run, s3: Any, released: list[str]) -> None:
-    first = run("reindex", "--all")
+def test_reindex_direct_builds_pages_and_is_idempotent(
+    run: Run, s3: Any, released: list[str]
+) -> None:
+    first = run("reindex", "--direct", "--all")
     assert first.exit_code == 0, first.output
-    assert "demo: 3 file(s), rewritten" in first.stdout
+    assert first.stdout.splitlines() == [
+        "demo: rebuilt, 3 file(s)",
+        "reindexed 1 project(s) and the root",
+    ]
     assert {"index.json", "demo/index.json", "demo/index.html"} <= _keys(s3)
-    second = run("reindex", "demo")
-    assert "demo: 3 file(s), unchanged" in second.stdout
+    second = run("reindex", "--direct", "demo")
+    assert second.stdout.splitlines()[0] == "demo: unchanged, 3 file(s)"
 
 
-def test_reindex_removes_a_project_with_no_files(run: Run, s3: Any, released: list[str]) -> None:
-    assert run("reindex", "--all").exit_code == 0
+def test_reindex_direct_removes_a_project_with_no_files(
+    run: Run, s3: Any, released: list[str]
+) -> None:
+    assert run("reindex", "--direct", "--all").exit_code == 0
     assert run("delete", "demo", "--yes").exit_code == 0
-    result = run("reindex", "demo")
-    assert "demo: no files; removed from the index" in result.stdout
+    result = run("reindex", "--direct", "demo")
+    assert result.stdout.splitlines()[0] == "demo: rebuilt, no files (removed from the index)"
     assert (
         json.loads(s3.get_object(Bucket=BUCKET, Key="index.json")["Body"].read())["projects"] == []
     )

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 EPILOG = f"""\b
 Examples:
   pyshelf reindex --stack pyshelf-prod foo bar
-  pyshelf reindex --stack pyshelf-prod --all
+  pyshelf reindex --stack pyshelf-prod --all --no-wait
   pyshelf reindex --endpoint-url http://127.0.0.1:9000 --bucket pyshelf --all
+  pyshelf reindex --bucket my-index --direct foo
 
 {EXIT_CODES_HELP}
 """
@@ -26,15 +27,58 @@ Examples:
 @click.command(epilog=EPILOG)
 @click.argument("projects", nargs=-1, callback=arguments.projects)
 @click.option("--all", "all_", is_flag=True, help="Every project found in the bucket.")
+@click.option(
+    "--direct",
+    is_flag=True,
+    help="Rebuild here with your own credentials instead of asking the indexer.",
+)
+@click.option("--no-wait", is_flag=True, help="Send the request; print its id; do not wait.")
+@click.option(
+    "--queue-url",
+    envvar="PYSHELF_QUEUE_URL",
+    help="The indexer's events queue (default: the stack's QueueUrl output; with "
+    "--endpoint-url, `pyshelf serve`'s queue).",
+)
+@click.option("--timeout", default=300.0, show_default=True, help="Seconds to wait for the report.")
+@click.option("--interval", default=1.0, hidden=True, help="Seconds between report polls.")
 @target_options
-def reindex(target: TargetOptions, projects: tuple[NormalizedName, ...], all_: bool) -> None:
+def reindex(
+    *,
+    target: TargetOptions,
+    projects: tuple[NormalizedName, ...],
+    all_: bool,
+    direct: bool,
+    no_wait: bool,
+    queue_url: str | None,
+    timeout: float,
+    interval: float,
+) -> None:
     """Rebuild the pages of PROJECTs (or --all) from the bucket's content, then the root.
 
-    Idempotent: unchanged pages are not rewritten. Use it after editing the bucket by hand or to
-    recover from failed indexer runs.
+    By default the indexer does it: the command puts a request on the events queue and waits
+    for the indexer's report. Use this against a deployed stack, whose bucket policy lets only
+    the indexer write pages (an --all request must finish within one indexer run, 5 minutes).
+
+    --direct rebuilds here with your own credentials: use it where no indexer runs (a bare
+    bucket, an S3-compatible store) and only where your identity may write pages. Both modes
+    work against `pyshelf serve`.
+
+    Stored pages are compared byte for byte, so a page forged by hand is repaired; unchanged
+    pages are not rewritten. Use it after editing the bucket by hand or to recover from failed
+    indexer runs.
     """
     if bool(projects) == all_:
         raise click.UsageError("name the projects to rebuild, or pass --all (not both)")
+    if direct and no_wait:
+        raise click.UsageError("--no-wait applies to a request to the indexer, not to --direct")
     from pyshelf.cli.run.reindex import run_reindex  # noqa: PLC0415 (slow import: see cli/run)
 
-    run_reindex(target, None if all_ else projects)
+    run_reindex(
+        target,
+        None if all_ else projects,
+        direct=direct,
+        wait=not no_wait,
+        queue_url=queue_url,
+        timeout=timeout,
+        interval=interval,
+    )

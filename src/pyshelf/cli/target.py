@@ -1,8 +1,9 @@
 """Which index a command works on: the target options every command but `serve` takes.
 
-`--stack` reads the `BucketName` and `IndexUrl` outputs of a deployed stack; explicit `--bucket`
-and `--index-url` win over the stack's outputs. Each option has a `PYSHELF_*` environment
-variable. Resolving them (stack discovery, AWS clients) is `pyshelf.cli.run.connection`.
+`--stack` reads the `BucketName` and `IndexUrl` outputs of a deployed stack (`reindex` also its
+`QueueUrl`); explicit `--bucket` and `--index-url` win over the stack's outputs. Each option has a
+`PYSHELF_*` environment variable. Resolving them (stack discovery, AWS clients) is
+`pyshelf.cli.run.connection`.
 """
 
 from __future__ import annotations
