@@ -22,7 +22,12 @@ from constructs import Construct
 
 from infra.cdn.function_code import function_code
 from infra.nag import acknowledge
-from pyshelf.constants import DISTRIBUTION_SUFFIXES, METADATA_SUFFIX
+from pyshelf.constants import (
+    DISTRIBUTION_SUFFIXES,
+    METADATA_SUFFIX,
+    PRIVATE_FILE_CACHE_CONTROL,
+    PRIVATE_PAGE_CACHE_CONTROL,
+)
 
 IMMUTABLE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)
 # Text is compressed at the edge; archives are not (never gzip a .tar.gz twice).
@@ -53,6 +58,9 @@ class PackageCdn(Construct):
         certificate_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # A private index's answers are for one token: viewers get `private` Cache-Control (the
+        # edge's own cache still follows the stored headers; the function runs before it).
+        self._private = function_settings.get("access") != "public"
         # The read tokens the function checks (a private index) and, with an upstream, the
         # private names the indexer writes. Created for a public index too, so that tokens can be
         # issued before switching it to private. Deleted with the stack (CDK's default): a
@@ -164,7 +172,10 @@ class PackageCdn(Construct):
             default_ttl=PAGE_DEFAULT_TTL,
             max_ttl=PAGE_MAX_TTL,
         )
-        headers = _security_headers(self, "PagesHeaders", csp=PAGE_CSP, custom={"Vary": "Accept"})
+        custom = {"Vary": "Accept"}
+        if self._private:
+            custom["Cache-Control"] = PRIVATE_PAGE_CACHE_CONTROL
+        headers = _security_headers(self, "PagesHeaders", csp=PAGE_CSP, custom=custom)
         return self._behavior(cache, headers, compress=True)
 
     def _files(self) -> dict[str, cloudfront.BehaviorOptions]:
@@ -175,7 +186,8 @@ class PackageCdn(Construct):
             default_ttl=IMMUTABLE_TTL,
             max_ttl=IMMUTABLE_TTL,
         )
-        headers = _security_headers(self, "FilesHeaders", csp="default-src 'none'", custom={})
+        custom = {"Cache-Control": PRIVATE_FILE_CACHE_CONTROL} if self._private else {}
+        headers = _security_headers(self, "FilesHeaders", csp="default-src 'none'", custom=custom)
         return {
             f"*{suffix}": self._behavior(cache, headers, compress=suffix in COMPRESSED_SUFFIXES)
             for suffix in IMMUTABLE_SUFFIXES

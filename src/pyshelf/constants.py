@@ -26,3 +26,13 @@ QUEUE_RETENTION_DAYS = 14
 
 # The token store of `pyshelf serve` (its S3 endpoint also answers the KeyValueStore API).
 LOCAL_KVS_ARN = "arn:aws:cloudfront::000000000000:key-value-store/pyshelf-local"
+
+# How long caches keep what the index serves: pages briefly (a new upload shows within seconds),
+# files and `.metadata` for a year (they never change under one name).
+PAGE_MAX_AGE_SECONDS = 10
+IMMUTABLE_MAX_AGE_SECONDS = 365 * 24 * 3600
+# What a private index tells viewers instead of the stored `public, ...`: their own caches (pip's,
+# uv's) may keep a response, shared caches on the way (proxies) must not, since it was answered to
+# one token. The edge still caches it and checks the token on every request, before its cache.
+PRIVATE_PAGE_CACHE_CONTROL = f"private, max-age={PAGE_MAX_AGE_SECONDS}"
+PRIVATE_FILE_CACHE_CONTROL = f"private, max-age={IMMUTABLE_MAX_AGE_SECONDS}, immutable"

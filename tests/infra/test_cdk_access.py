@@ -130,3 +130,30 @@ def test_prod_excepts_the_indexer_alone(prod: Synth) -> None:
     assert deny["Condition"]["StringNotLike"] == {
         "aws:PrincipalArn": [{"Fn::GetAtt": [indexer, "Arn"]}]
     }
+
+
+def cache_control_overrides(synth: Synth) -> dict[str, str | None]:
+    """Each response headers policy's Cache-Control toward viewers (None: the stored one)."""
+    found: dict[str, str | None] = {}
+    for logical_id, resource in synth.resources("AWS::CloudFront::ResponseHeadersPolicy").items():
+        props = resource["Properties"]
+        config = props["ResponseHeadersPolicyConfig"]
+        headers = config.get("CustomHeadersConfig", {}).get("Items", [])
+        values = [h["Value"] for h in headers if h["Header"] == "Cache-Control"]
+        assert all(h["Override"] for h in headers if h["Header"] == "Cache-Control")
+        found[logical_id] = values[0] if values else None
+    return found
+
+
+def test_a_private_index_tells_viewers_its_answers_are_private(
+    synths: dict[str, Synth], variant: Synth
+) -> None:
+    """Shared caches must not keep what was answered to one token; the edge's cache follows the
+    stored headers and the function checks the token before it."""
+    for synth in synths.values():  # dev and prod are private
+        overrides = cache_control_overrides(synth)
+        assert sorted(v for v in overrides.values() if v) == [
+            "private, max-age=10",
+            "private, max-age=31536000, immutable",
+        ]
+    assert set(cache_control_overrides(variant).values()) == {None}  # the variant is public

@@ -112,11 +112,12 @@ def test_missing_keys_are_negatively_cached_briefly(each_env: Synth) -> None:
 
 def test_pages_vary_on_accept(each_env: Synth) -> None:
     pages = headers_policy(each_env, config(each_env)["DefaultCacheBehavior"])
-    assert pages["CustomHeadersConfig"]["Items"] == [
-        {"Header": "Vary", "Value": "Accept", "Override": True}
-    ]
+    assert {"Header": "Vary", "Value": "Accept", "Override": True} in (
+        pages["CustomHeadersConfig"]["Items"]
+    )
     files = headers_policy(each_env, config(each_env)["CacheBehaviors"][0])
-    assert "CustomHeadersConfig" not in files
+    custom = files.get("CustomHeadersConfig", {}).get("Items", [])
+    assert "Vary" not in {item["Header"] for item in custom}
 
 
 def test_security_headers_on_every_behaviour(each_env: Synth) -> None:

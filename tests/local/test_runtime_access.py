@@ -69,3 +69,35 @@ def test_a_token_written_through_the_api_counts_from_the_next_request(
     assert _status(private.endpoints.index_url, token) == 200
     registry.revoke("local")
     assert _status(private.endpoints.index_url, token) == 401
+
+
+def _cache_control(url: str, token: str | None = None) -> str:
+    request = urllib.request.Request(url, headers=basic_auth(token))
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(response.headers["Cache-Control"])
+
+
+def test_a_private_index_tells_viewers_its_answers_are_private(private: LocalIndex) -> None:
+    """Shared caches on the way must not keep what was answered to one token (as the stack's
+    response headers policies say); the viewer's own cache may."""
+    registry = _registry(private)
+    token = registry.create("caches", lifetime=3600).token
+    s3 = aws.s3_client(private.emulator.endpoint)
+    s3.put_object(
+        Bucket="private-shelf",
+        Key="foo/index.html",
+        Body=b"<html></html>",
+        CacheControl="public, max-age=10",
+    )
+    s3.put_object(
+        Bucket="private-shelf",
+        Key="foo/foo-1.0.tar.gz",
+        Body=b"sdist",
+        CacheControl="public, max-age=31536000, immutable",
+    )
+    index = private.endpoints.index_url
+    assert _cache_control(f"{index}foo/", token) == "private, max-age=10"
+    assert _cache_control(f"{index}foo/foo-1.0.tar.gz", token) == (
+        "private, max-age=31536000, immutable"
+    )
+    registry.revoke("caches")

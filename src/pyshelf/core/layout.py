@@ -10,7 +10,13 @@ from typing import ClassVar
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pyshelf.constants import METADATA_SUFFIX, YANK_SUFFIX, ZIP_SUFFIXES
+from pyshelf.constants import (
+    IMMUTABLE_MAX_AGE_SECONDS,
+    METADATA_SUFFIX,
+    PAGE_MAX_AGE_SECONDS,
+    YANK_SUFFIX,
+    ZIP_SUFFIXES,
+)
 from pyshelf.core.filenames import (
     Distribution,
     NotADistribution,
@@ -30,8 +36,8 @@ FACTS_CACHE_TYPE = "application/json"
 YANK_TYPE = "text/plain; charset=utf-8"
 ZIP_DISTRIBUTION_TYPE = "application/zip"  # .whl, .zip
 DISTRIBUTION_TYPE = "application/octet-stream"  # tarballs: never Content-Encoding: gzip
-PAGE_CACHE_CONTROL = "public, max-age=10"
-IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+PAGE_CACHE_CONTROL = f"public, max-age={PAGE_MAX_AGE_SECONDS}"
+IMMUTABLE_CACHE_CONTROL = f"public, max-age={IMMUTABLE_MAX_AGE_SECONDS}, immutable"
 PRIVATE_CACHE_CONTROL = "no-store"  # facts caches and yank records change in place
 
 

@@ -148,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
                 head=head,
                 negotiated=outcome.negotiated,
                 request_headers=request.headers,
+                private=access.settings.access == "private",
             )
         except OriginError as exc:
             self._error(exc, outcome, head=head)

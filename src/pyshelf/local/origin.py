@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from pyshelf.constants import (
+    DISTRIBUTION_SUFFIXES,
+    METADATA_SUFFIX,
+    PRIVATE_FILE_CACHE_CONTROL,
+    PRIVATE_PAGE_CACHE_CONTROL,
+)
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.layout import IMMUTABLE_CACHE_CONTROL, PAGE_CACHE_CONTROL, PAGE_NAMES
 from pyshelf.storage.s3 import error_code, is_missing
@@ -37,6 +43,9 @@ class OriginError(PyshelfError):
         self.code = code
 
 
+FILE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)
+
+
 @dataclass(slots=True)
 class OriginResponse:
     status: int
@@ -52,6 +61,7 @@ def fetch(
     head: bool,
     negotiated: bool,
     request_headers: Mapping[str, str],
+    private: bool = False,
 ) -> OriginResponse:
     """GET or HEAD `key`; raise OriginError for 304/404/412/416/other S3 errors."""
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
@@ -64,6 +74,8 @@ def fetch(
         raise _origin_error(exc) from None
     status = int(response["ResponseMetadata"]["HTTPStatusCode"])
     headers = edge_headers(response, negotiated=negotiated, page=negotiated or _is_page(key))
+    if private:
+        headers = viewer_private(headers, key)
     chunks: Iterator[bytes] = iter(()) if head else response["Body"].iter_chunks(CHUNK)
     return OriginResponse(status, headers, chunks)
 
@@ -90,6 +102,15 @@ def edge_headers(
     if negotiated:
         headers.append(("Vary", "Accept"))
     return headers
+
+
+def viewer_private(headers: list[tuple[str, str]], key: str) -> list[tuple[str, str]]:
+    """A private index's Cache-Control toward viewers, as the stack's response headers policies
+    set it: the files behaviour (distributions, `.metadata`) and the pages behaviour (the rest)."""
+    private = (
+        PRIVATE_FILE_CACHE_CONTROL if key.endswith(FILE_SUFFIXES) else PRIVATE_PAGE_CACHE_CONTROL
+    )
+    return [(n, private if n == "Cache-Control" else v) for n, v in headers]
 
 
 def _http_date(when: datetime) -> str:
