@@ -22,6 +22,10 @@ from pyshelf.core import layout
         ("foo/not-a-version.yank", "other", None),
         ("Foo/1.0.yank", "other", None),
         ("_pyshelf/projects/foo.json", "facts-cache", "foo"),
+        ("_pyshelf/tombstones/foo-bar", "tombstone", "foo-bar"),
+        ("_pyshelf/tombstones/Foo_Bar", "other", None),
+        ("_pyshelf/tombstones/foo/bar", "other", None),
+        ("_pyshelf/tombstones/", "other", None),
         ("_pyshelf/other", "other", None),
         ("notes/readme.txt", "other", None),
         ("Foo_Bar/index.html", "other", None),
@@ -68,6 +72,7 @@ def test_generated_keys_never_match_event_suffixes() -> None:
         *layout.page_keys("foo"),
         *layout.page_keys(None),
         layout.facts_cache_key("foo"),
+        layout.tombstone_key("foo"),
     ]
     for key in generated:
         assert not key.endswith(EVENT_SUFFIXES), key
