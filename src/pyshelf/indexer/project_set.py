@@ -3,7 +3,8 @@ per private project name (`pyshelf.core.private_names`), read by the edge.
 
 Every change reads the store's ETag, then the keys it depends on, and writes only what differs
 with If-Match on that ETag (`pyshelf.access.optimistic`): up to five indexer invocations write
-at once, and a change that lost the race is planned again from what is there then.
+at once, and a change that lost the race is planned again from what is there then (at most
+`ATTEMPTS` times, then `Contended`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from packaging.utils import NormalizedName
 
-from pyshelf.access.optimistic import ATTEMPTS, Writes, write_planned
+from pyshelf.access.optimistic import Writes, write_planned
 from pyshelf.access.store import KeyValueStore
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.private_names import (
@@ -25,6 +26,10 @@ from pyshelf.core.private_names import (
     project_key,
     project_of_key,
 )
+
+# More than the CLI's token changes: an indexer that gives up fails its message, which SQS
+# delivers again only after the visibility timeout. At most ~4.5 s of pauses in all.
+ATTEMPTS = 8
 
 Wanted = Callable[[Collection[NormalizedName]], Mapping[NormalizedName, State]]
 """Given candidates (the names the store holds now, and those asked about), the state of every
@@ -57,6 +62,9 @@ class ProjectSet:
         """Remove the name, after `check` (run after every ETag read, so that nothing it looked
         at can change unseen before the write) raised no `NameInUse`; True if it was there."""
         return self._set(name, None, check=check)
+
+    def holds(self, name: NormalizedName) -> bool:
+        return self.store.get(project_key(name)) is not None
 
     def snapshot(self) -> dict[NormalizedName, str]:
         """Every private name and its value."""

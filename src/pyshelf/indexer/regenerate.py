@@ -47,6 +47,7 @@ class ProjectResult:
     # The facts cache was created or deleted (by any attempt, even one that started over),
     # so the project set may have changed and the root must be regenerated.
     root_affected: bool = False
+    joined: bool = False  # some attempt added the project to the private set
 
 
 def regenerate_project(
@@ -160,7 +161,7 @@ def _project_attempt(
     )
     pages = [Derived.read(store, key, check_bytes) for key in (html_key, json_key)]
     folder = ProjectFolder.take(store, project)
-    _keep_private(store, project_set, project, cached is not None, bool(folder.dists))
+    _keep_private(store, project_set, result, cached is not None, bool(folder.dists))
     gathered = gather_facts(store, folder, facts_cache)
     if gathered.listed:
         page = build_project_page(project, gathered.listed, gathered.yanks)
@@ -183,21 +184,36 @@ def _project_attempt(
 def _keep_private(
     store: Storage,
     project_set: ProjectSet | None,
-    project: NormalizedName,
+    result: ProjectResult,
     had_cache: bool,
     has_files: bool,
 ) -> None:
-    """Before anything is written: a project without a facts cache (so never in the root, and
-    not yet in the set) that has files joins the set; one whose facts cache is about to go
-    leaves a tombstone and stays reserved. A project with a facts cache is in the set already
-    (it joined before that cache was first written): no store request then."""
+    """Before anything is written: a project without a facts cache (so not in the root) that
+    has files joins the set; a project whose facts cache is about to go leaves a tombstone and
+    stays reserved. A project with a facts cache is in the set already (it joined before that
+    cache was first written): no store request then. So does a project this regeneration added
+    and then found without files (its first listing was stale, it may have overwritten a
+    retirement made meanwhile)."""
+    project = result.project
     if has_files and not had_cache:
         if project_set is not None:
             project_set.ensure(project)
-    elif had_cache and not has_files:
+            result.joined = True
+    elif not has_files and (
+        had_cache or result.joined or _joined_unseen(store, project_set, project)
+    ):
         write_tombstone(store, project)
         if project_set is not None:
             project_set.retire(project)
+
+
+def _joined_unseen(store: Storage, project_set: ProjectSet | None, project: NormalizedName) -> bool:
+    """The project has neither files nor a facts cache nor a tombstone, yet the set holds it:
+    it joined, and its files went before its facts cache was written (or an invocation died
+    between). Its pages may have been seen: it is reserved like any other."""
+    if project_set is None or store.head(layout.tombstone_key(project)) is not None:
+        return False
+    return project_set.holds(project)
 
 
 def _delete_stale_metadata(store: Storage, folder: ProjectFolder, wanted: set[str]) -> bool:
