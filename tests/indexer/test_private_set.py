@@ -211,7 +211,7 @@ def test_release_without_a_set_removes_the_tombstone(store: MemoryStore) -> None
 @pytest.mark.parametrize(
     "body",
     [
-        {"pyshelf": "release-name", "request": "../x", "project": "foo"},
+        {"pyshelf": "release-name", "request": "../x", "project": "foo"},  # not a filesystem path
         {"pyshelf": "release-name", "request": "ok", "project": None},
         {"pyshelf": "release-name", "request": "ok", "project": ["foo"]},
         {"pyshelf": "release-name", "request": "ok", "project": "not a name!"},
