@@ -1,4 +1,7 @@
-"""Lambda entry point of the indexer: a thin shell over `pyshelf.indexer.batch.handle_event`."""
+"""Lambda entry point of the indexer: a thin shell over `pyshelf.indexer.batch.handle_event`.
+
+With `KVS_ARN` set (an index that falls through to PyPI) the indexer keeps the private set in
+that CloudFront KeyValueStore; without it no KeyValueStore client is built or imported."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import boto3
 
 from pyshelf.core import logs
 from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.storage.s3 import S3Store
 
 logs.configure()
@@ -21,6 +25,20 @@ def _store(bucket: str) -> S3Store:
     return S3Store(boto3.client("s3"), bucket)
 
 
+@functools.cache
+def _project_set(arn: str) -> ProjectSet:
+    """One KeyValueStore client per warm container; its module is imported only here, so a
+    cold start without `KVS_ARN` does not load it."""
+    from pyshelf.access.cloudfront import (  # noqa: PLC0415
+        CloudFrontKeyValueStore,
+        client_for,
+    )
+
+    return ProjectSet(CloudFrontKeyValueStore(client_for(boto3.Session()), arn))
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """SQS batch (or plain S3 notification) in, SQS partial batch response out."""
-    return handle_event(event, _store(os.environ["PACKAGES_BUCKET"]))
+    arn = os.environ.get("KVS_ARN")
+    project_set = _project_set(arn) if arn else None
+    return handle_event(event, _store(os.environ["PACKAGES_BUCKET"]), project_set)

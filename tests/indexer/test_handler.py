@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pypi_simple
 import pytest
+from botocore.stub import Stubber
 from distbuild import sdist, wheel
 from eventjson import BUCKET, created, load_fixture, removed, s3_notification, sqs_event
 from storage_reads import RecordingStore, body, files_of, keys_in, page, put, root_names, sha256
@@ -293,3 +296,74 @@ def test_crash_between_cache_and_root_is_repaired_by_the_retry(
     handle_event(sqs_event(created("foo/foo-1.0.tar.gz"), receive_count=2), store)
     assert root_names(store) == ["foo"]
     assert page(store, "foo/index.json")["name"] == "foo"
+
+
+KVS_ARN = "arn:aws:cloudfront::123456789012:key-value-store/0123abcd-0123-4567-89ab-0123456789ab"
+
+
+def test_with_kvs_arn_the_handler_keeps_the_private_set(
+    s3_store: S3Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handler's own KeyValueStore client (stubbed: no network) adds a new project with
+    If-Match on the ETag it read, before the project's pages are written."""
+    monkeypatch.setenv("PACKAGES_BUCKET", BUCKET)
+    monkeypatch.setenv("KVS_ARN", KVS_ARN)
+    lambda_handler._store.cache_clear()
+    lambda_handler._project_set.cache_clear()
+    project_set = lambda_handler._project_set(KVS_ARN)
+    assert lambda_handler._project_set(KVS_ARN) is project_set  # one client per container
+    client = project_set.store.client  # type: ignore[attr-defined]
+    counts = {"ItemCount": 1, "TotalSizeInBytes": 10}
+    described = {**counts, "KvsARN": KVS_ARN, "Created": datetime.now(UTC), "ETag": "E1"}
+    put(s3_store, "foo/foo-1.0.tar.gz", FOO_SDIST)
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_key_value_store", described, {"KvsARN": KVS_ARN})
+        stubber.add_client_error("get_key", "ResourceNotFoundException", http_status_code=404)
+        expected = {
+            "KvsARN": KVS_ARN,
+            "IfMatch": "E1",
+            "Puts": [{"Key": "project:foo", "Value": "live"}],
+            "Deletes": [],
+        }
+        stubber.add_response("update_keys", {**counts, "ETag": "E2"}, expected)
+        event = sqs_event(created("foo/foo-1.0.tar.gz"))
+        assert lambda_handler.handler(event, None) == {"batchItemFailures": []}
+        stubber.assert_no_pending_responses()
+    assert root_names(s3_store) == ["foo"]
+    lambda_handler._project_set.cache_clear()
+
+
+def test_without_kvs_arn_no_store_client_is_built(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KVS_ARN", raising=False)
+    monkeypatch.setenv("PACKAGES_BUCKET", BUCKET)
+
+    def no_kvs(arn: str) -> None:
+        raise AssertionError(f"a KeyValueStore client was built for {arn}")
+
+    monkeypatch.setattr(lambda_handler, "_project_set", no_kvs)
+    monkeypatch.setattr(lambda_handler, "_store", lambda bucket: store)
+    put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
+    assert lambda_handler.handler(sqs_event(created("foo/foo-1.0.tar.gz")), None) == {
+        "batchItemFailures": []
+    }
+    assert root_names(store) == ["foo"]
+
+
+def test_the_handler_module_does_not_import_the_store_client() -> None:
+    """Importing the handler (a cold start) leaves the KeyValueStore client module unloaded."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import handler; "
+        "print('pyshelf.access.cloudfront' in sys.modules, 'pyshelf.indexer' in sys.modules)"
+    )
+    folder = Path(__file__).parents[2] / "lambdas" / "indexer"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "PACKAGES_BUCKET": BUCKET, "KVS_ARN": KVS_ARN},
+    )
+    assert result.stdout.split() == ["False", "True"]

@@ -1,5 +1,6 @@
 """Race-freedom: after any interleaving of duplicated, reordered, concurrent events, every page
-equals the bucket content (docs/race-freedom.md)."""
+equals the bucket content (docs/race-freedom.md), and so does the private set
+(docs/fallthrough.md)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import io
 import random
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pypi_simple
@@ -18,10 +19,13 @@ from eventjson import created, removed, sqs_event
 from packaging.utils import canonicalize_name
 from storage_reads import body, keys_in, page, put, sha256
 
+from pyshelf.access.memory import MemoryKeyValueStore
+from pyshelf.access.store import ETagMismatch
 from pyshelf.core import layout
 from pyshelf.core.facts_cache import FactsCache
 from pyshelf.core.inspection import wheel_metadata
 from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.regenerate import regenerate_project
 from pyshelf.storage.memory import MemoryStore
 
@@ -65,6 +69,49 @@ class JitterStore(MemoryStore):
     def delete(self, key: str) -> None:
         self._pause()
         super().delete(key)
+
+
+class JitterKVS:
+    """A KeyValueStore with a random pause before every request (so that writers planned from
+    the same ETag collide), counting the conflicts."""
+
+    def __init__(self, inner: MemoryKeyValueStore, rng: random.Random) -> None:
+        self.inner = inner
+        self._rng = rng
+        self._lock = threading.Lock()
+        self.conflicts = 0
+
+    def _pause(self) -> None:
+        with self._lock:
+            delay = self._rng.random() * 0.01
+        time.sleep(delay)
+
+    def etag(self) -> str:
+        self._pause()
+        return self.inner.etag()
+
+    def get(self, key: str) -> str | None:
+        self._pause()
+        return self.inner.get(key)
+
+    def list(self, prefix: str = "") -> dict[str, str]:
+        self._pause()
+        return self.inner.list(prefix)
+
+    def put(self, key: str, value: str, *, if_match: str) -> str:
+        return self.update(puts={key: value}, if_match=if_match)
+
+    def delete(self, key: str, *, if_match: str) -> str:
+        raise AssertionError("the indexer writes with UpdateKeys only")
+
+    def update(self, *, puts: Mapping[str, str], deletes: Iterable[str] = (), if_match: str) -> str:
+        self._pause()
+        try:
+            return self.inner.update(puts=puts, deletes=deletes, if_match=if_match)
+        except ETagMismatch:
+            with self._lock:
+                self.conflicts += 1
+            raise
 
 
 def expected_state(store: MemoryStore) -> dict[str, dict[str, str]]:
@@ -140,45 +187,109 @@ def random_change(rng: random.Random, store: MemoryStore, present: set[str]) -> 
     return created(key)
 
 
-def run_round(store: MemoryStore, seed: int) -> None:
-    rng = random.Random(seed)
-    jitter = JitterStore(store, random.Random(seed + 1))
-    present: set[str] = set()
-    notifications: list[dict[str, Any]] = []
-    lock = threading.Lock()
+def assert_set_matches_bucket(store: MemoryStore, kvs: MemoryKeyValueStore) -> None:
+    """Every project with files is live, every other one with a tombstone reserved."""
+    with_files = set(expected_state(store))
+    tombstones = {
+        name
+        for item in store.list(layout.TOMBSTONE_PREFIX)
+        if (name := layout.project_of_tombstone(item.key))
+    }
+    expected = {f"project:{name}": "live" for name in with_files}
+    expected |= {f"project:{name}": "reserved" for name in tombstones - with_files}
+    assert kvs.list("project:") == expected
 
-    def uploader(count: int, own_seed: int) -> None:
+
+class Round:
+    """Uploaders changing the bucket, and the notifications they leave for the invocations."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.present: set[str] = set()
+        self.notifications: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def uploader(self, count: int, own_seed: int) -> None:
         own = random.Random(own_seed)
         for _ in range(count):
-            with lock:
-                note = random_change(own, store, present)
-                notifications.append(note)
+            with self.lock:
+                note = random_change(own, self.store, self.present)
+                self.notifications.append(note)
             time.sleep(own.random() * 0.25)  # keep changing while invocations run
 
+    def emptier(self, uploads: list[Future[None]], project: str) -> None:
+        """Once the uploads are over, add a file to `project`, wait until it is indexed, then
+        delete every file of it at once."""
+        for upload in uploads:
+            upload.result()
+        key = f"{project}/{project}-9.0.tar.gz"
+        with self.lock:
+            put(self.store, key, sdist(project, "9.0"))
+            self.present.add(key)
+            self.notifications.append(created(key))
+        deadline = time.monotonic() + 20
+        while layout.facts_cache_key(canonicalize_name(project)) not in keys_in(self.store):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        with self.lock:
+            for gone in sorted(k for k in self.present if k.startswith(f"{project}/")):
+                self.store.delete(gone)
+                self.present.discard(gone)
+                self.notifications.append(removed(gone))
+
+    def take(self) -> list[dict[str, Any]]:
+        with self.lock:
+            taken = self.notifications[:]
+            self.notifications.clear()
+        return taken
+
+
+def run_round(store: MemoryStore, seed: int, kvs: MemoryKeyValueStore | None = None) -> int:
+    """Returns how many KeyValueStore writes lost a race. With a private set, the first project
+    is indexed again once the uploads are over, then emptied at once (so it ends reserved)."""
+    rng = random.Random(seed)
+    jitter = JitterStore(store, random.Random(seed + 1))
+    jitter_kvs = None if kvs is None else JitterKVS(kvs, random.Random(seed + 2))
+    project_set = None if jitter_kvs is None else ProjectSet(jitter_kvs)
+    changes = Round(store)
+
     def worker(batch: list[dict[str, Any]]) -> dict[str, Any]:
-        return handle_event(sqs_event(*batch), jitter)
+        return handle_event(sqs_event(*batch), jitter, project_set)
 
     with ThreadPoolExecutor(max_workers=40) as pool:  # every batch starts at once
-        uploads = [pool.submit(uploader, 6, seed * 10 + i) for i in range(2)]
-        futures = []
-        while not all(u.done() for u in uploads) or notifications:
-            with lock:
-                taken = notifications[:]
-                notifications.clear()
+        uploads = [pool.submit(changes.uploader, 6, seed * 10 + i) for i in range(2)]
+        if kvs is not None:
+            uploads.append(pool.submit(changes.emptier, uploads[:], PROJECTS[0]))
+        futures: list[Future[Any]] = []
+        while not all(u.done() for u in uploads) or changes.notifications:
+            taken = changes.take()
             if taken:
                 deliveries = taken + rng.sample(taken, k=len(taken) // 2)  # duplicates
                 rng.shuffle(deliveries)  # reordered
                 for start in range(0, len(deliveries), 3):
                     futures.append(pool.submit(worker, deliveries[start : start + 3]))
             time.sleep(0.002)
-        for future in futures:
-            assert future.result() == {"batchItemFailures": []}
+        for future in [*uploads, *futures]:
+            assert future.result() in (None, {"batchItemFailures": []})
     assert_index_matches_bucket(store)
+    if kvs is None or jitter_kvs is None:
+        return 0
+    assert_set_matches_bucket(store, kvs)
+    return jitter_kvs.conflicts
 
 
 @pytest.mark.parametrize("seed", range(ROUNDS))
 def test_concurrent_interleaved_events_leave_an_exact_index(store: MemoryStore, seed: int) -> None:
     run_round(store, seed)
+
+
+@pytest.mark.parametrize("seed", range(100, 100 + ROUNDS // 2))
+def test_concurrent_events_leave_an_exact_private_set(store: MemoryStore, seed: int) -> None:
+    kvs = MemoryKeyValueStore({"token:abc": "{}"})
+    conflicts = run_round(store, seed, kvs)
+    assert kvs.get("token:abc") == "{}"
+    assert kvs.get(f"project:{PROJECTS[0]}") == "reserved"
+    print(f"seed {seed}: {conflicts} conflict(s)")
 
 
 def test_stale_writer_cannot_leave_a_stale_page(store: MemoryStore) -> None:

@@ -27,6 +27,10 @@ def bundle_dir(synth: Synth) -> Path:
 # does not change the asset hash (and does not redeploy the function).
 LAMBDA_MODULES = [
     "pyshelf",
+    "pyshelf.access",
+    "pyshelf.access.cloudfront",
+    "pyshelf.access.optimistic",
+    "pyshelf.access.store",
     "pyshelf.constants",
     "pyshelf.core",
     "pyshelf.core.errors",
@@ -37,12 +41,16 @@ LAMBDA_MODULES = [
     "pyshelf.core.layout",
     "pyshelf.core.logs",
     "pyshelf.core.page_model",
+    "pyshelf.core.private_names",
     "pyshelf.core.reindex_request",
+    "pyshelf.core.release_request",
     "pyshelf.core.render",
     "pyshelf.indexer",
     "pyshelf.indexer.batch",
     "pyshelf.indexer.derived",
     "pyshelf.indexer.file_facts",
+    "pyshelf.indexer.private_set",
+    "pyshelf.indexer.project_set",
     "pyshelf.indexer.refile",
     "pyshelf.indexer.regenerate",
     "pyshelf.indexer.requested",
@@ -52,6 +60,12 @@ LAMBDA_MODULES = [
     "pyshelf.storage.hashing",
     "pyshelf.storage.s3",
 ]
+# Imported by the handler only when KVS_ARN is set (an index that falls through to PyPI).
+KVS_MODULES = ["pyshelf.access.cloudfront"]
+
+
+# ELF magic, 64-bit, little-endian, version 1, then e_machine 0xB7 (AArch64) at offset 18.
+AARCH64_ELF = b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x03\x00\xb7\x00"
 
 
 def bundled_modules(bundle: Path) -> list[str]:
@@ -72,10 +86,12 @@ def test_bundle_holds_handler_package_and_arm64_wheels(dev: Synth) -> None:
         "project.html.j2",
         "root.html.j2",
     ]
-    for package in ("jinja2", "markupsafe", "packaging"):
+    for package in ("jinja2", "markupsafe", "packaging", "awscrt"):
         assert (bundle / package / "__init__.py").is_file(), package
     (speedups,) = (bundle / "markupsafe").glob("_speedups*.so")
     assert "cpython-314-aarch64-linux-gnu" in speedups.name
+    (crt,) = bundle.glob("_awscrt*.so")  # SigV4A for the KeyValueStore API
+    assert crt.read_bytes()[:20] == AARCH64_ELF
     assert not list(bundle.rglob("__pycache__"))
     assert not (bundle / "boto3").exists()
 
@@ -139,6 +155,8 @@ with mock_aws():
     print(json.dumps(handler.handler(event, None)))
     print(s3.get_object(Bucket="pkgs", Key="foo/index.json")["Body"].read().decode())
 print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] == "pyshelf")))
+handler._project_set("arn:aws:cloudfront::123456789012:key-value-store/0123abcd")
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] == "pyshelf")))
 """
 
 
@@ -154,8 +172,10 @@ def test_the_bundle_runs_on_its_own(dev: Synth) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    response, page, imported = [line for line in result.stdout.splitlines() if line][:3]
+    response, page, imported, with_kvs = [line for line in result.stdout.splitlines() if line][:4]
     assert json.loads(response) == {"batchItemFailures": []}
     assert [f["filename"] for f in json.loads(page)["files"]] == ["foo-1.0-py3-none-any.whl"]
-    # Everything shipped is what the handler imports while it indexes a wheel.
-    assert json.loads(imported) == LAMBDA_MODULES == bundled_modules(bundle_dir(dev))
+    # Everything shipped is what the handler imports while it indexes a wheel, and once it
+    # builds its KeyValueStore client (only with KVS_ARN set).
+    assert json.loads(imported) == sorted(set(LAMBDA_MODULES) - set(KVS_MODULES))
+    assert json.loads(with_kvs) == LAMBDA_MODULES == bundled_modules(bundle_dir(dev))

@@ -55,6 +55,7 @@ def generated_keys(project: NormalizedName) -> list[str]:
         layout.metadata_key(layout.distribution_key(project, WHEEL)),
         *layout.page_keys(project),
         layout.facts_cache_key(project),
+        layout.tombstone_key(project),
     ]
 
 

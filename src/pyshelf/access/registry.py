@@ -5,27 +5,24 @@ Each token is two keys, always written and removed together in one UpdateKeys ca
 (its value the same hash), which makes names unique and lets `revoke NAME` find the record.
 Every change reads the store's ETag first, then the keys it depends on, and writes with
 If-Match on that ETag: a concurrent change of any key makes the write fail, and the whole
-step is read again and retried, at most `attempts` times.
+step is read again and retried, at most `attempts` times (`pyshelf.access.optimistic`).
 """
 
 from __future__ import annotations
 
-import random
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pyshelf.access.store import ETagMismatch, KeyValueStore
+from pyshelf.access.optimistic import ATTEMPTS, Writes, write_planned
+from pyshelf.access.store import KeyValueStore
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.tokens import TOKEN_KEY_PREFIX, Scope, TokenRecord, normalize_glob, token_key
 
 NAME_KEY_PREFIX = "token-name:"
 TOKEN_PREFIX = "pyshelf_"
 SECRET_BYTES = 32  # 256 bits of entropy
-ATTEMPTS = 5
-BACKOFF_SECONDS = 0.05  # before retry n: a random pause of up to 0.05 s * 2**n, at most 1 s
-MAX_BACKOFF_SECONDS = 1.0
 
 
 class AccessError(PyshelfError, RuntimeError):
@@ -66,12 +63,6 @@ class Issued:
 class Listing:
     records: tuple[TokenRecord, ...]  # by name
     unreadable: int  # `token:` values the edge cannot decode (it denies them)
-
-
-@dataclass(frozen=True, slots=True)
-class Writes:
-    puts: Mapping[str, str]
-    deletes: tuple[str, ...] = ()
 
 
 class TokenRegistry:
@@ -145,16 +136,7 @@ class TokenRegistry:
 
     def _change(self, plan: Callable[[], Writes]) -> None:
         """Read the ETag, plan the writes from what is there now, write with If-Match."""
-        for attempt in range(self.attempts):
-            if attempt:
-                self.sleep(
-                    random.uniform(0, min(BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS))
-                )
-            etag = self.store.etag()
-            writes = plan()
-            try:
-                self.store.update(puts=writes.puts, deletes=writes.deletes, if_match=etag)
-            except ETagMismatch:
-                continue
-            return
-        raise Contended(f"the token store kept changing during {self.attempts} attempts: try again")
+        if write_planned(self.store, plan, attempts=self.attempts, sleep=self.sleep) is None:
+            raise Contended(
+                f"the token store kept changing during {self.attempts} attempts: try again"
+            )

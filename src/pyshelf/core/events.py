@@ -1,6 +1,6 @@
 """Typed views of the events the indexer receives (pure): SQS batches whose bodies are S3
-notifications (the deployed path) or reindex requests (`pyshelf reindex`), or plain S3
-notifications (direct invocation)."""
+notifications (the deployed path), reindex requests (`pyshelf reindex`) or release requests
+(`pyshelf release-name`), or plain S3 notifications (direct invocation)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from pyshelf.core.reindex_request import ReindexRequest, is_reindex_request, parse_request
+from pyshelf.core.release_request import ReleaseRequest, is_release_request, parse_release
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Message:
     events: tuple[ObjectEvent, ...]
     problem: str | None = None  # set when the body could not be read
     reindex: ReindexRequest | None = None  # a `pyshelf reindex` request instead of events
+    release: ReleaseRequest | None = None  # a `pyshelf release-name` request instead of events
 
 
 def messages_of(event: Mapping[str, Any]) -> list[Message]:
@@ -67,6 +69,8 @@ def _sqs_message(record: Mapping[str, Any]) -> Message:
         body = json.loads(record["body"])
         if isinstance(body, dict) and is_reindex_request(body):
             return Message(message_id, count, (), reindex=parse_request(body))
+        if isinstance(body, dict) and is_release_request(body):
+            return Message(message_id, count, (), release=parse_release(body))
         return Message(message_id, count, parse_notification(body))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return Message(message_id, count, (), f"unreadable message body: {exc!r}")

@@ -25,6 +25,7 @@ from pyshelf.core.filenames import (
 
 PRIVATE_PREFIX = "_pyshelf/"
 FACTS_CACHE_PREFIX = PRIVATE_PREFIX + "projects/"
+TOMBSTONE_PREFIX = PRIVATE_PREFIX + "tombstones/"
 ROOT_HTML = "index.html"
 ROOT_JSON = "index.json"
 PAGE_NAMES = (ROOT_HTML, ROOT_JSON)
@@ -33,12 +34,12 @@ HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 METADATA_TYPE = "text/plain; charset=utf-8"
 FACTS_CACHE_TYPE = "application/json"
-YANK_TYPE = "text/plain; charset=utf-8"
+YANK_TYPE = TOMBSTONE_TYPE = "text/plain; charset=utf-8"
 ZIP_DISTRIBUTION_TYPE = "application/zip"  # .whl, .zip
 DISTRIBUTION_TYPE = "application/octet-stream"  # tarballs: never Content-Encoding: gzip
 PAGE_CACHE_CONTROL = f"public, max-age={PAGE_MAX_AGE_SECONDS}"
 IMMUTABLE_CACHE_CONTROL = f"public, max-age={IMMUTABLE_MAX_AGE_SECONDS}, immutable"
-PRIVATE_CACHE_CONTROL = "no-store"  # facts caches and yank records change in place
+PRIVATE_CACHE_CONTROL = "no-store"  # facts caches, yank records, tombstones change in place
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,14 @@ class FactsCacheKey:
 
 
 @dataclass(frozen=True, slots=True)
+class TombstoneKey:
+    """The project's files were all deleted: its name stays private (docs/fallthrough.md)."""
+
+    project: NormalizedName
+    kind: ClassVar[str] = "tombstone"
+
+
+@dataclass(frozen=True, slots=True)
 class OtherKey:
     """Anything the indexer ignores, and why."""
 
@@ -93,7 +102,9 @@ class OtherKey:
     kind: ClassVar[str] = "other"
 
 
-KeyInfo = DistributionKey | YankKey | MetadataKey | PageKey | FactsCacheKey | OtherKey
+KeyInfo = (
+    DistributionKey | YankKey | MetadataKey | PageKey | FactsCacheKey | TombstoneKey | OtherKey
+)
 """What a key is: one of the kinds of docs/layout.md's table."""
 
 
@@ -114,7 +125,7 @@ def headers_of(key: str) -> tuple[str, str | None]:
             return FACTS_CACHE_TYPE, PRIVATE_CACHE_CONTROL
         case DistributionKey():
             return distribution_content_type(key), IMMUTABLE_CACHE_CONTROL
-        case YankKey():
+        case YankKey() | TombstoneKey():
             return YANK_TYPE, PRIVATE_CACHE_CONTROL
         case _:
             return mimetypes.guess_type(key)[0] or DISTRIBUTION_TYPE, None
@@ -149,6 +160,16 @@ def project_of_facts_cache(key: str) -> NormalizedName | None:
     return _as_normalized(name)
 
 
+def tombstone_key(project: NormalizedName) -> str:
+    return f"{TOMBSTONE_PREFIX}{project}"
+
+
+def project_of_tombstone(key: str) -> NormalizedName | None:
+    if not key.startswith(TOMBSTONE_PREFIX):
+        return None
+    return _as_normalized(key.removeprefix(TOMBSTONE_PREFIX))
+
+
 def yank_key(project: NormalizedName, version: Version | str) -> str:
     """The yank record of a release, named by its canonical version."""
     return f"{project}/{Version(str(version))}{YANK_SUFFIX}"
@@ -167,8 +188,7 @@ def version_of_yank(key: str) -> Version | None:
 def classify(key: str) -> KeyInfo:
     """Say what a bucket key is, with a reason for keys the indexer ignores."""
     if key.startswith(PRIVATE_PREFIX):
-        project = project_of_facts_cache(key)
-        return FactsCacheKey(project) if project else OtherKey("private")
+        return _classify_private(key)
     folder, base = posixpath.split(key)
     folder_project = _as_normalized(folder)
     if base.endswith(METADATA_SUFFIX):
@@ -182,6 +202,14 @@ def classify(key: str) -> KeyInfo:
     except NotADistribution as exc:
         return OtherKey(str(exc))
     return DistributionKey(dist, filed=folder == dist.project)
+
+
+def _classify_private(key: str) -> KeyInfo:
+    if project := project_of_facts_cache(key):
+        return FactsCacheKey(project)
+    if project := project_of_tombstone(key):
+        return TombstoneKey(project)
+    return OtherKey("private")
 
 
 def _classify_yank(key: str, folder_project: NormalizedName | None) -> KeyInfo:

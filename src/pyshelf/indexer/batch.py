@@ -1,7 +1,10 @@
 """Process one batch of events: group by project, refile misplaced uploads, regenerate each
 affected project once, the root only when the project set may have changed, perform any
-reindex requests (`pyshelf reindex`), and report failures per message (SQS partial batch
-response)."""
+reindex and release requests (`pyshelf reindex`, `pyshelf release-name`), and report failures
+per message (SQS partial batch response).
+
+`project_set` is the private set of an index that falls through to PyPI (docs/fallthrough.md);
+None (no fall-through) makes no KeyValueStore request."""
 
 from __future__ import annotations
 
@@ -17,9 +20,11 @@ from pyshelf.core import layout
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_of
 from pyshelf.core.reindex_request import ReindexRequest
+from pyshelf.core.release_request import ReleaseRequest
+from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.refile import refile
 from pyshelf.indexer.regenerate import regenerate_project, regenerate_root
-from pyshelf.indexer.requested import perform
+from pyshelf.indexer.requested import perform, perform_release
 from pyshelf.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -33,11 +38,14 @@ class BatchFailed(PyshelfError, RuntimeError):
 class Plan:
     projects: dict[NormalizedName, set[str]] = field(default_factory=lambda: defaultdict(set))
     reindex: list[tuple[str, ReindexRequest]] = field(default_factory=list)
+    release: list[tuple[str, ReleaseRequest]] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
     retried: bool = False  # some message is a redelivery: re-check the root
 
 
-def handle_event(event: Mapping[str, Any], store: Storage) -> dict[str, Any]:
+def handle_event(
+    event: Mapping[str, Any], store: Storage, project_set: ProjectSet | None = None
+) -> dict[str, Any]:
     """Process a batch; return the SQS partial batch response (failed message IDs)."""
     messages = messages_of(event)
     plan = Plan()
@@ -46,7 +54,7 @@ def handle_event(event: Mapping[str, Any], store: Storage) -> dict[str, Any]:
     root_needed = plan.retried
     for project, message_ids in sorted(plan.projects.items()):
         try:
-            result = regenerate_project(store, project)
+            result = regenerate_project(store, project, project_set=project_set)
         except Exception:
             log.exception("%s: regeneration failed; its messages will be retried", project)
             plan.failed |= message_ids
@@ -56,7 +64,9 @@ def handle_event(event: Mapping[str, Any], store: Storage) -> dict[str, Any]:
     if root_needed:
         _regenerate_root(store, plan)
     for message_id, request in plan.reindex:
-        _perform(store, message_id, request, plan)
+        _perform(store, message_id, request, plan, project_set)
+    for message_id, release in plan.release:
+        _release(store, message_id, release, plan, project_set)
     failures = sorted(plan.failed)
     if failures and messages[0].message_id == PLAIN_S3_EVENT:
         raise BatchFailed("some records failed; see the log")
@@ -72,11 +82,31 @@ def _regenerate_root(store: Storage, plan: Plan) -> None:
             plan.failed |= message_ids
 
 
-def _perform(store: Storage, message_id: str, request: ReindexRequest, plan: Plan) -> None:
+def _perform(
+    store: Storage,
+    message_id: str,
+    request: ReindexRequest,
+    plan: Plan,
+    project_set: ProjectSet | None,
+) -> None:
     try:
-        perform(store, request)
+        perform(store, request, project_set)
     except Exception:
         log.exception("reindex %s failed; its message will be retried", request.request_id)
+        plan.failed.add(message_id)
+
+
+def _release(
+    store: Storage,
+    message_id: str,
+    request: ReleaseRequest,
+    plan: Plan,
+    project_set: ProjectSet | None,
+) -> None:
+    try:
+        perform_release(store, request, project_set)
+    except Exception:
+        log.exception("release-name %s failed; its message will be retried", request.request_id)
         plan.failed.add(message_id)
 
 
@@ -86,6 +116,9 @@ def _plan_message(store: Storage, message: Message, plan: Plan) -> None:
         return
     if message.reindex:
         plan.reindex.append((message.message_id, message.reindex))
+        return
+    if message.release:
+        plan.release.append((message.message_id, message.release))
         return
     plan.retried |= message.receive_count > 1 and bool(message.events)
     for event in message.events:

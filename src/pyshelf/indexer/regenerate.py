@@ -5,6 +5,9 @@ project's folder, learns facts only for files it has not seen, renders, writes o
 (conditionally: If-Match on what it read, If-None-Match when absent) and, if it wrote anything,
 lists again. If the inputs changed in between, or a conditional write lost a race, it starts
 over.
+
+With a private set (`project_set`, docs/fallthrough.md) a project joins it before its first page
+is written, and one that loses its last file leaves a tombstone and stays reserved.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from pyshelf.core.inspection import sha256_of
 from pyshelf.core.page_model import build_project_page
 from pyshelf.indexer.derived import Derived, write_all, write_derived
 from pyshelf.indexer.file_facts import gather_facts
+from pyshelf.indexer.private_set import rebuild_set, write_tombstone
+from pyshelf.indexer.project_set import Contended, ProjectSet
 from pyshelf.indexer.refile import refile
 from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
 from pyshelf.storage.folder import ProjectFolder
@@ -42,19 +47,25 @@ class ProjectResult:
     # The facts cache was created or deleted (by any attempt, even one that started over),
     # so the project set may have changed and the root must be regenerated.
     root_affected: bool = False
+    joined: bool = False  # some attempt added the project to the private set
 
 
 def regenerate_project(
-    store: Storage, project: NormalizedName, *, check_bytes: bool = False
+    store: Storage,
+    project: NormalizedName,
+    *,
+    check_bytes: bool = False,
+    project_set: ProjectSet | None = None,
 ) -> ProjectResult:
     """Make the project's pages, `.metadata` files and facts cache match its folder.
 
     `check_bytes` (reindex) compares the pages' stored bytes with what they should be, instead
-    of trusting their `x-amz-meta-sha256`, which any writer can set: a forged page is repaired."""
+    of trusting their `x-amz-meta-sha256`, which any writer can set: a forged page is repaired.
+    `Contended` (the private set kept changing) is left to the caller, like any store error."""
     result = ProjectResult(project)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            _project_attempt(store, result, check_bytes)
+            _project_attempt(store, result, check_bytes, project_set)
             return result
         except (PreconditionFailed, NotFound, _InputsChanged) as exc:
             log.info("project %s changed during attempt %d (%s); retrying", project, attempt, exc)
@@ -72,9 +83,13 @@ def regenerate_root(store: Storage, *, check_bytes: bool = False) -> bool:
 
 
 def reindex(
-    store: Storage, projects: Iterable[NormalizedName] | None = None
+    store: Storage,
+    projects: Iterable[NormalizedName] | None = None,
+    *,
+    project_set: ProjectSet | None = None,
 ) -> list[ProjectResult]:
-    """Rebuild the given projects (all of `discover_projects` when None), then the root.
+    """Rebuild the given projects (all of `discover_projects` when None), then the root, then
+    the private set if there is one (all of it when `projects` is None, else their keys).
 
     A project that keeps changing under every attempt does not stop the others or the root; they
     are named at the end by `ReindexIncomplete`, which also carries the results of the rest."""
@@ -82,13 +97,27 @@ def reindex(
     results, failed = [], []
     for project in chosen:
         try:
-            results.append(regenerate_project(store, project, check_bytes=True))
-        except StillChanging:
+            results.append(
+                regenerate_project(store, project, check_bytes=True, project_set=project_set)
+            )
+        except (StillChanging, Contended):
             failed.append(project)
     regenerate_root(store, check_bytes=True)
+    if project_set is not None:
+        rebuild_private_set(store, project_set, None if projects is None else chosen)
     if failed:
         raise ReindexIncomplete(results, failed)
     return results
+
+
+def rebuild_private_set(
+    store: Storage, project_set: ProjectSet, names: Sequence[NormalizedName] | None
+) -> None:
+    """`rebuild_set`, with a set that keeps changing reported as `StillChanging`."""
+    try:
+        rebuild_set(store, project_set, names)
+    except Contended as exc:
+        raise StillChanging(f"private set: {exc}") from None
 
 
 class ReindexIncomplete(StillChanging):
@@ -119,7 +148,9 @@ class _InputsChanged(PyshelfError):
     pass
 
 
-def _project_attempt(store: Storage, result: ProjectResult, check_bytes: bool) -> None:
+def _project_attempt(
+    store: Storage, result: ProjectResult, check_bytes: bool, project_set: ProjectSet | None
+) -> None:
     project = result.project
     html_key, json_key = layout.page_keys(project)
     cached = store.get(layout.facts_cache_key(project))
@@ -130,6 +161,7 @@ def _project_attempt(store: Storage, result: ProjectResult, check_bytes: bool) -
     )
     pages = [Derived.read(store, key, check_bytes) for key in (html_key, json_key)]
     folder = ProjectFolder.take(store, project)
+    _keep_private(store, project_set, result, cached is not None, bool(folder.dists))
     gathered = gather_facts(store, folder, facts_cache)
     if gathered.listed:
         page = build_project_page(project, gathered.listed, gathered.yanks)
@@ -147,6 +179,41 @@ def _project_attempt(store: Storage, result: ProjectResult, check_bytes: bool) -
     if wrote:  # only a writer has to look again (docs/race-freedom.md)
         _verify(store, project, folder)
     result.files = len(gathered.listed)
+
+
+def _keep_private(
+    store: Storage,
+    project_set: ProjectSet | None,
+    result: ProjectResult,
+    had_cache: bool,
+    has_files: bool,
+) -> None:
+    """Before anything is written: a project without a facts cache (so not in the root) that
+    has files joins the set; a project whose facts cache is about to go leaves a tombstone and
+    stays reserved. A project with a facts cache is in the set already (it joined before that
+    cache was first written): no store request then. So does a project this regeneration added
+    and then found without files (its first listing was stale, it may have overwritten a
+    retirement made meanwhile)."""
+    project = result.project
+    if has_files and not had_cache:
+        if project_set is not None:
+            project_set.ensure(project)
+            result.joined = True
+    elif not has_files and (
+        had_cache or result.joined or _joined_unseen(store, project_set, project)
+    ):
+        write_tombstone(store, project)
+        if project_set is not None:
+            project_set.retire(project)
+
+
+def _joined_unseen(store: Storage, project_set: ProjectSet | None, project: NormalizedName) -> bool:
+    """The project has neither files nor a facts cache nor a tombstone, yet the set holds it:
+    it joined, and its files went before its facts cache was written (or an invocation died
+    between). Its pages may have been seen: it is reserved like any other."""
+    if project_set is None or store.head(layout.tombstone_key(project)) is not None:
+        return False
+    return project_set.holds(project)
 
 
 def _delete_stale_metadata(store: Storage, folder: ProjectFolder, wanted: set[str]) -> bool:

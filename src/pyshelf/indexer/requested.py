@@ -1,4 +1,5 @@
-"""Perform a reindex request from the queue (`pyshelf reindex`) and write its report."""
+"""Perform a request from the queue and write its report where the CLI waits for it: a
+reindex (`pyshelf reindex`) or the release of a reserved name (`pyshelf release-name`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from packaging.utils import NormalizedName
 
 from pyshelf.core import layout
 from pyshelf.core.reindex_request import ProjectOutcome, ReindexReport, ReindexRequest
+from pyshelf.core.release_request import ReleaseReport, ReleaseRequest
+from pyshelf.indexer.private_set import release_name
+from pyshelf.indexer.project_set import Contended, ProjectSet
 from pyshelf.indexer.regenerate import (
     StillChanging,
     discover_projects,
+    rebuild_private_set,
     regenerate_project,
     regenerate_root,
 )
@@ -20,28 +25,44 @@ log = logging.getLogger(__name__)
 REPORT_TYPE = "application/json"
 
 
-def perform(store: Storage, request: ReindexRequest) -> ReindexReport:
+def perform(
+    store: Storage, request: ReindexRequest, project_set: ProjectSet | None = None
+) -> ReindexReport:
     """Rebuild the requested projects (comparing stored bytes, so forged pages are repaired),
-    then the root, and write the report where the CLI waits for it."""
+    then the root and the private set (all of it, or the requested names), and write the
+    report. A private set that keeps changing raises `StillChanging`: the message is retried."""
     names = request.projects if request.projects is not None else discover_projects(store)
-    report = ReindexReport(request.request_id, tuple(_one(store, name) for name in names))
+    rows = tuple(_one(store, name, project_set) for name in names)
+    report = ReindexReport(request.request_id, rows)
     regenerate_root(store, check_bytes=True)
-    store.put(
-        request.report_key,
-        report.dumps(),
-        content_type=REPORT_TYPE,
-        cache_control=layout.PRIVATE_CACHE_CONTROL,
-    )
+    if project_set is not None:
+        rebuild_private_set(store, project_set, request.projects)
+    _write_report(store, request.report_key, report.dumps())
     log.info("reindex %s: %d project(s)", request.request_id, len(report.projects))
     return report
 
 
-def _one(store: Storage, project: NormalizedName) -> ProjectOutcome:
+def perform_release(
+    store: Storage, request: ReleaseRequest, project_set: ProjectSet | None = None
+) -> ReleaseReport:
+    """Free a reserved name (refused while the project has files) and write the report."""
+    outcome = release_name(store, project_set, request.project)
+    report = ReleaseReport(request.request_id, request.project, outcome)
+    _write_report(store, request.report_key, report.dumps())
+    log.info("release-name %s: %s %s", request.request_id, request.project, outcome)
+    return report
+
+
+def _write_report(store: Storage, key: str, body: bytes) -> None:
+    store.put(key, body, content_type=REPORT_TYPE, cache_control=layout.PRIVATE_CACHE_CONTROL)
+
+
+def _one(store: Storage, project: NormalizedName, project_set: ProjectSet | None) -> ProjectOutcome:
     if not _exists(store, project):
         return ProjectOutcome(project, "unknown")
     try:
-        result = regenerate_project(store, project, check_bytes=True)
-    except StillChanging:
+        result = regenerate_project(store, project, check_bytes=True, project_set=project_set)
+    except (StillChanging, Contended):
         return ProjectOutcome(project, "still-changing")
     return ProjectOutcome(project, "rebuilt" if result.changed else "unchanged", result.files)
 
