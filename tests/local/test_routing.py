@@ -38,8 +38,15 @@ def test_case_table(case: dict[str, Any]) -> None:
         assert outcome == Answer(expect["status"], expect.get("location"))
 
 
-def test_the_table_is_not_empty() -> None:
-    assert len(CASES) > 40
+def test_the_table_covers_every_kind_of_outcome() -> None:
+    """Each kind of answer the function gives is pinned by some row (in both languages)."""
+    expected = [case["expect"] for case in CASES]
+    uris = {e["uri"].rpartition("/")[2] for e in expected if "uri" in e}
+    assert {"index.html", "index.json"} <= uris  # both page representations
+    assert uris - {"index.html", "index.json"}  # and files, forwarded as they are
+    statuses = {e["status"] for e in expected if "status" in e}
+    assert {301, 404} <= statuses
+    assert any(e.get("location", "").endswith("?format=json") for e in expected)
 
 
 def test_page_names_are_the_bucket_layout_names() -> None:
