@@ -14,8 +14,8 @@ VISIBILITY_TIMEOUT after it was received, and moves to the dead-letter queue aft
 MAX_RECEIVE_COUNT receives. Lambda's SQS guidance asks for a visibility timeout of 6 x the
 function timeout, mainly so that an invocation Lambda retries after a throttle still ends inside
 the visibility timeout; the event source's maximum concurrency already keeps it from throttling
-itself, so 2.5 x (and a short function timeout: the handler stops early when time runs short)
-buys a first retry within 5 minutes instead of 30. A receive lost to a rare account-level
+itself, so 2.5 x (with a function timeout that lets go of a stuck batch after 2 minutes) buys
+a first retry within 5 minutes instead of 30. A receive lost to a rare account-level
 throttle costs one of the MAX_RECEIVE_COUNT receives, and the indexer is idempotent.
 """
 

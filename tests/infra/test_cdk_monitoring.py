@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
-from cdk_support import VARIANT_ALARM_EMAIL, Synth
+from cdk_support import REPO, VARIANT_ALARM_EMAIL, Synth
 from iam_eval import render
 
 from infra.monitoring import DASHBOARD_LOGICAL_ID
@@ -135,6 +135,19 @@ def test_every_alarm_tells_the_topic_when_it_fires_and_clears(each_env: Synth) -
         anchor = name.lower()
         assert alarm["AlarmDescription"].startswith(f"{each_env.stack_name}: "), name
         assert alarm["AlarmDescription"].endswith(f"docs/runbook.md#{anchor}"), name
+
+
+def test_the_runbook_has_the_section_each_alarm_links(each_env: Synth) -> None:
+    """GitHub's anchor of a heading is its text in lower case: `### DeadLetters` → #deadletters."""
+    runbook = (REPO / "docs" / "runbook.md").read_text()
+    anchors = {
+        line.removeprefix("### ").strip().lower()
+        for line in runbook.splitlines()
+        if line.startswith("### ")
+    }
+    for name, alarm in alarms(each_env).items():
+        link = alarm["AlarmDescription"].rsplit("#", 1)[1]
+        assert link == name.lower() and link in anchors, name
 
 
 def queue_name(synth: Synth, name: str) -> dict[str, Any]:
