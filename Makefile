@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# checkov pins its own dependencies (boto3 among them): it gets a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
@@ -19,6 +21,14 @@ $(VENV)/.serve-installed: pyproject.toml | $(BIN)/python
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.serve-installed
+
+# Rebuilt only when the pin changes; tests/infra/test_checkov.py runs it.
+$(CHECKOV_VENV)/.installed: tests/infra/checkov-requirements.txt
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r tests/infra/checkov-requirements.txt
+	touch $@
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
@@ -39,7 +49,7 @@ typecheck: $(VENV)/.dev-installed
 	MYPYPATH=src:tests:lambdas/indexer $(BIN)/mypy --explicit-package-bases --exclude 'tests/infra/' tests bench
 	MYPYPATH=src:tests:tests/infra:lambdas/indexer:. $(BIN)/mypy --explicit-package-bases tests/infra
 
-unit: $(VENV)/.dev-installed node_modules/.installed
+unit: $(VENV)/.dev-installed node_modules/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
@@ -55,4 +65,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/edge_function.py
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

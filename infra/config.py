@@ -60,6 +60,12 @@ DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]
 # CloudFront only accepts certificates issued in us-east-1.
 CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
 ACCOUNT = re.compile(r"^\d{12}$")
+# One address for the alarm topic's email subscription: a dot-atom local part (RFC 5322, no
+# quoted forms) @ a DNS name; at most 254 characters in all, as SMTP allows.
+EMAIL = re.compile(
+    r"^(?=.{3,254}\Z)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
+)
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_PROVIDER_ARN = re.compile(
@@ -124,6 +130,8 @@ class EnvironmentConfig:
     """Where project pages of names that are not private go (None: no fall-through)."""
     reserved: tuple[str, ...] = ()
     """Normalized globs of names that never fall through (only with `upstream`)."""
+    alarm_email: str | None = None
+    """Subscribed to the alarm topic (AWS asks the address to confirm); None: no subscription."""
 
     @property
     def stack_name(self) -> str:
@@ -282,6 +290,7 @@ FIELDS: Mapping[str, _Field] = {
     ),
     "upstream": _Field("upstream", _upstream),
     "reserved": _Field("reserved", _reserved, tuple),
+    "alarmEmail": _Field("alarm_email", _pattern(EMAIL, "one email address, name@example.com")),
 }
 
 

@@ -13,13 +13,15 @@ from infra.cdn import PackageCdn
 from infra.config import EnvironmentConfig
 from infra.github import GithubPublishers
 from infra.indexer import Indexer
+from infra.monitoring import Monitoring
 from infra.nag import acknowledge, acknowledge_cdk_internals
 from infra.publishers import PublisherPolicy
 from infra.storage import PackageStorage
 from infra.token_admins import TokenAdminPolicy
 from pyshelf.constants import EVENT_SUFFIXES
 
-# The CLI reads these output keys from the stack `pyshelf-<env>`.
+# The CLI reads these output keys from the stack `pyshelf-<env>` (operators the last two:
+# docs/runbook.md).
 OUTPUT_KEYS = (
     "BucketName",
     "DistributionDomainName",
@@ -29,6 +31,8 @@ OUTPUT_KEYS = (
     "KeyValueStoreArn",
     "PublisherPolicyArn",
     "TokenAdminPolicyArn",
+    "AlarmTopicArn",
+    "IndexerLogGroupName",
 )
 # With githubPublishers: one role per entry, numbered from 1 in cdk.json's order.
 GITHUB_ROLE_OUTPUT = "GithubPublisherRole{number}Arn"
@@ -89,6 +93,13 @@ class PyshelfStack(Stack):
             can_delete=config.publisher_can_delete,
         )
         token_admins = TokenAdminPolicy(self, "TokenAdmins", store=cdn.tokens)
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            indexer=indexer,
+            distribution=cdn.distribution,
+            alarm_email=config.alarm_email,
+        )
         self._acknowledge(storage)
         self._outputs(
             {
@@ -100,6 +111,8 @@ class PyshelfStack(Stack):
                 "KeyValueStoreArn": cdn.tokens.key_value_store_arn,
                 "PublisherPolicyArn": publishers.policy.managed_policy_arn,
                 "TokenAdminPolicyArn": token_admins.policy.managed_policy_arn,
+                "AlarmTopicArn": monitoring.topic.topic_arn,
+                "IndexerLogGroupName": indexer.log_group.log_group_name,
             }
         )
         if config.github_publishers:

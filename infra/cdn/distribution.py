@@ -21,7 +21,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.cdn.function_code import function_code
-from infra.nag import acknowledge
+from infra.nag import acknowledge, skip_checkov
 from pyshelf.constants import (
     DISTRIBUTION_SUFFIXES,
     METADATA_SUFFIX,
@@ -126,20 +126,20 @@ class PackageCdn(Construct):
             "A package index serves its users wherever they are; restrict countries per "
             "deployment if a policy requires it.",
         )
-        acknowledge(
-            self.distribution,
-            "AwsSolutions-CFR2",
+        no_waf = (
             "Read-only static content behind OAC with GET/HEAD only; a web ACL costs at least "
-            "$5/month and can be attached per deployment if wanted.",
+            "$5/month and can be attached per deployment if wanted."
         )
+        acknowledge(self.distribution, "AwsSolutions-CFR2", no_waf)
+        skip_checkov(self.distribution, "CKV_AWS_68", no_waf)
         if not custom_certificate:
-            acknowledge(
-                self.distribution,
-                "AwsSolutions-CFR4",
+            default_certificate = (
                 "No custom domain is configured, so the *.cloudfront.net certificate is used "
                 "and its TLSv1 floor cannot be raised; set domainName + certificateArn to get "
-                "TLSv1.2_2021.",
+                "TLSv1.2_2021."
             )
+            acknowledge(self.distribution, "AwsSolutions-CFR4", default_certificate)
+            skip_checkov(self.distribution, "CKV_AWS_174", default_certificate)
 
     def _behavior(
         self,

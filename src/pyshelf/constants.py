@@ -23,6 +23,11 @@ EVENT_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
 # many receives goes to the dead-letter queue; both queues keep messages this long.
 QUEUE_MAX_RECEIVE_COUNT = 5
 QUEUE_RETENTION_DAYS = 14
+# The stack's indexer Lambda may run this long per batch, and a message it received stays hidden
+# this long, so a failed one is retried that much later (docs/deploy.md, "Failures and retries").
+# SQS needs the visibility timeout to cover the function timeout plus the batching window.
+INDEXER_TIMEOUT_SECONDS = 120
+QUEUE_VISIBILITY_TIMEOUT_SECONDS = 300
 
 # The token store of `pyshelf serve` (its S3 endpoint also answers the KeyValueStore API).
 LOCAL_KVS_ARN = "arn:aws:cloudfront::000000000000:key-value-store/pyshelf-local"

@@ -17,13 +17,15 @@ VARIANT_CERTIFICATE = (
     "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 )
 # A test-only environment: what dev and prod leave out (KMS, a custom domain, a public index,
-# GitHub publishers with a provider the stack creates, fall-through with reserved names).
+# GitHub publishers with a provider the stack creates, fall-through with reserved names, an
+# alarm email).
 VARIANT_UPSTREAM = "https://pypi.org/simple/"
 VARIANT_RESERVED = ("acme-*", "internal-?-lib")
 VARIANT_GITHUB_PUBLISHERS = (
     {"repository": "acme/lib", "ref": "refs/tags/v*"},
     {"repository": "acme/tools", "ref": "refs/heads/main"},
 )
+VARIANT_ALARM_EMAIL = "pyshelf-alarms@example.com"
 VARIANT_ENVIRONMENT: dict[str, Any] = {
     "encryption": "kms",
     "domainName": VARIANT_DOMAIN,
@@ -33,6 +35,7 @@ VARIANT_ENVIRONMENT: dict[str, Any] = {
     "githubPublishers": [dict(publisher) for publisher in VARIANT_GITHUB_PUBLISHERS],
     "upstream": VARIANT_UPSTREAM,
     "reserved": list(VARIANT_RESERVED),
+    "alarmEmail": VARIANT_ALARM_EMAIL,
 }
 
 

@@ -35,6 +35,22 @@ CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 GOOD = {"repository": "acme/lib", "ref": "refs/tags/v*"}
 PYPI = "https://pypi.org/simple/"
+BAD_EMAILS = (
+    "ops",
+    "ops@",
+    "@example.com",
+    "ops@example",
+    "ops@@example.com",
+    "o ps@example.com",
+    "ops..team@example.com",
+    "ops@example.com\n",
+    "ops@example.com, dev@example.com",
+    ["ops@example.com"],
+    "o" * 65 + "@example.com",
+    "ops@" + "a" * 250 + ".com",
+    "ops@-example.com",
+)
+GOOD_EMAILS = ("ops@example.com", "Ops.Team+pyshelf@mail.Example.co.uk", "o'brien@example.org")
 
 
 def test_cdk_json_declares_dev_and_prod(cdk_context: dict[str, Any]) -> None:
@@ -87,6 +103,7 @@ def test_every_camel_case_key_sets_its_field() -> None:
         "githubOidcProviderArn": PROVIDER,
         "upstream": PYPI,
         "reserved": ["acme-*", "internal-?"],
+        "alarmEmail": "ops@example.com",
     }
     config = parse_environment("dev", raw)
     assert config == EnvironmentConfig(
@@ -107,6 +124,7 @@ def test_every_camel_case_key_sets_its_field() -> None:
         github_oidc_provider_arn=PROVIDER,
         upstream=PYPI,
         reserved=("acme-*", "internal-?"),
+        alarm_email="ops@example.com",
     )
     assert config.github_publishers[0].subject == "repo:acme/lib:ref:refs/tags/v*"
 
@@ -173,6 +191,7 @@ def test_every_camel_case_key_sets_its_field() -> None:
         ({"upstream": PYPI, "reserved": ["acme/*"]}, "item 1 ('acme/*') must be at most"),
         ({"upstream": PYPI, "reserved": [7]}, "item 1 (7) must be a string"),
         ({"reserved": ["acme-*"]}, "reserved names only matter with an upstream"),
+        *[({"alarmEmail": bad}, "alarmEmail = ") for bad in BAD_EMAILS],
     ],
 )
 def test_bad_values_are_rejected_with_the_key_named(raw: dict[str, Any], message: str) -> None:
@@ -180,6 +199,17 @@ def test_bad_values_are_rejected_with_the_key_named(raw: dict[str, Any], message
         parse_environment("dev", raw)
     assert message in str(error.value)
     assert "environments.dev" in str(error.value)
+
+
+@pytest.mark.parametrize("email", GOOD_EMAILS)
+def test_good_alarm_emails_are_kept_as_written(email: str) -> None:
+    assert parse_environment("dev", {"alarmEmail": email}).alarm_email == email
+
+
+def test_shipped_environments_subscribe_no_email(cdk_context: dict[str, Any]) -> None:
+    """An address in cdk.json would get mail: each deployment sets its own."""
+    for env in ("dev", "prod"):
+        assert load_environment(cdk_context, env).alarm_email is None
 
 
 ABSENT = object()

@@ -34,3 +34,7 @@ def test_output_values(each_env: Synth) -> None:
     assert outputs["QueueUrl"] == {"Ref": queue}
     function = each_env.logical_id("AWS::Lambda::Function", "Indexer/Function")
     assert outputs["FunctionName"] == {"Ref": function}
+    topic, _ = each_env.one("AWS::SNS::Topic")
+    assert outputs["AlarmTopicArn"] == {"Ref": topic}
+    log_group = each_env.logical_id("AWS::Logs::LogGroup", "Indexer/Logs")
+    assert outputs["IndexerLogGroupName"] == {"Ref": log_group}

@@ -59,11 +59,16 @@ def test_tls_is_enforced_by_policy(each_env: Synth) -> None:
 def test_s3_managed_encryption_by_default(each_env: Synth) -> None:
     rules = bucket(each_env)["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rules[0]["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
-    assert not each_env.resources("AWS::KMS::Key")
+    # The only key is the alarm topic's (test_cdk_monitoring.py).
+    keys = each_env.resources("AWS::KMS::Key").values()
+    assert [k["Metadata"]["aws:cdk:path"] for k in keys] == [
+        f"{each_env.stack_name}/Monitoring/TopicKey/Resource"
+    ]
 
 
 def test_kms_encryption_when_configured(variant: Synth) -> None:
-    key_id, key = variant.one("AWS::KMS::Key")
+    key_id = variant.logical_id("AWS::KMS::Key", "Storage/Key")
+    key = variant.props(key_id)
     assert key["EnableKeyRotation"] is True
     rules = bucket(variant)["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rules[0]["ServerSideEncryptionByDefault"] == {

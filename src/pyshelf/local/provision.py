@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 MAX_RECEIVE_COUNT = QUEUE_MAX_RECEIVE_COUNT
-# Short, so that a failed record is retried within seconds locally (the stack's is longer).
+# Short, so that a failed record is retried within seconds locally. The stack's is
+# QUEUE_VISIBILITY_TIMEOUT_SECONDS: it must outlast the Lambda timeout, which serve does not have.
 VISIBILITY_TIMEOUT_SECONDS = 5
 RETENTION_SECONDS = QUEUE_RETENTION_DAYS * 24 * 3600
 EVENTS: list[EventType] = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
