@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: serve test lint typecheck unit synth bench clean
+.PHONY: serve test lint typecheck unit synth bench bench-peers clean bench-peers race
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,7 @@ lint: $(VENV)/.dev-installed
 # and tests/infra has a conftest of its own: so the tests are checked in two runs.
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
-	MYPYPATH=src:tests:lambdas/indexer $(BIN)/mypy --explicit-package-bases --exclude 'tests/infra/' tests bench
+	MYPYPATH=src:tests:lambdas/indexer:bench $(BIN)/mypy --explicit-package-bases --exclude 'tests/infra/' tests bench
 	MYPYPATH=src:tests:tests/infra:lambdas/indexer:. $(BIN)/mypy --explicit-package-bases tests/infra
 
 unit: $(VENV)/.dev-installed node_modules/.installed $(CHECKOV_VENV)/.installed
@@ -64,5 +64,15 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/upload_latency.py
 	$(BIN)/python bench/edge_function.py
 
+# The peers (s3pypi, dumb-pypi) and matplotlib live in a venv of their own: their pins are not ours.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q 's3pypi>=2,<3' dumb-pypi matplotlib
+	touch $@
+
+bench-peers: $(VENV)/.dev-installed $(BENCH_VENV)/.installed
+	$(BIN)/python bench/peers.py --plot docs/perf.png $(ARGS)
+
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(BENCH_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
