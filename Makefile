@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: serve test lint typecheck unit synth bench bench-peers clean bench-peers race
+.PHONY: serve test lint typecheck unit synth bench bench-peers race clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
