@@ -55,13 +55,15 @@ def _bucket(server: served.Served) -> S3Store:
     return S3Store(aws.s3_client(server.s3_endpoint), server.bucket)
 
 
-def _publish(server: served.Served, project: str, version: str, dist: Path, token: str = "") -> str:
-    """Put a wheel in the bucket and wait until the page lists it; its filename."""
+def _publish(
+    server: served.Served, project: str, version: str, dist: Path, token: str | None = None
+) -> str:
+    """Put a wheel in the bucket and wait until the page lists it (read with `token`)."""
     wheel = build_wheel(dist, project, version)
     _bucket(server).put(
         f"{project}/{wheel.name}", wheel.read_bytes(), content_type="application/zip"
     )
-    server.wait_listed(project, {wheel.name}, token=token or None)
+    server.wait_listed(project, {wheel.name}, token=token)
     return wheel.name
 
 
