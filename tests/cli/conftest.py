@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -11,7 +12,11 @@ from click.testing import Result
 from moto import mock_aws
 
 from cli.helpers import BUCKET, REGION, Run, invoke
+from pyshelf.local.provision import Queues, create_queues
 from pyshelf.storage.s3 import S3Store
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 AWS_VARIABLES = (
     "AWS_PROFILE",
@@ -67,3 +72,14 @@ def run(s3: object) -> Run:
         return invoke(command, "--bucket", BUCKET, *args, input=input)
 
     return run_command
+
+
+@pytest.fixture
+def sqs(s3: object) -> SQSClient:
+    return boto3.client("sqs", region_name=REGION)
+
+
+@pytest.fixture
+def queues(sqs: SQSClient) -> Queues:
+    """`pyshelf serve`'s events queue (and its DLQ), in moto."""
+    return create_queues(sqs, BUCKET)

@@ -3,10 +3,12 @@ files on disk, the indexer run the Lambda would do, and a page forged by hand.""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from click.testing import CliRunner, Result
 from distbuild import sdist, wheel
@@ -16,6 +18,11 @@ from pyshelf.core import layout
 from pyshelf.indexer.regenerate import reindex
 from pyshelf.storage import SHA256_META, Storage
 from pyshelf.storage.s3 import S3Store
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+    from pyshelf.local.worker import Worker
 
 BUCKET = "shelf-cli"
 REGION = "us-east-1"
@@ -79,3 +86,21 @@ def forge(store: Storage, key: str) -> bytes:
         key, FORGED, content_type=content_type, cache_control=cache_control, metadata=metadata
     )
     return real.body
+
+
+@contextmanager
+def running(worker: Worker, after: float = 0.0) -> Iterator[None]:
+    """The worker (the indexer) polling the queue in a thread, from `after` seconds on."""
+    starting = threading.Timer(after, worker.start)
+    starting.start()
+    try:
+        yield
+    finally:
+        starting.join()
+        worker.stop()
+
+
+def queued(sqs: SQSClient, url: str) -> list[dict[str, Any]]:
+    """The bodies of the messages waiting on a queue."""
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]

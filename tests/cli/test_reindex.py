@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -17,12 +15,12 @@ from click.testing import Result
 from distbuild import wheel
 from moto import mock_aws
 
-from cli.helpers import BUCKET, FORGED, REGION, Run, forge, invoke, publish
+from cli.helpers import BUCKET, FORGED, REGION, Run, forge, invoke, publish, queued, running
 from pyshelf.core.reindex_request import report_key
 from pyshelf.indexer import requested
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.regenerate import StillChanging
-from pyshelf.local.provision import Queues, create_queues
+from pyshelf.local.provision import Queues
 from pyshelf.local.worker import Worker
 from pyshelf.storage.s3 import S3Store
 
@@ -34,32 +32,10 @@ NO_QUEUE_HINT = "or --direct to rebuild with your own credentials"
 
 
 @pytest.fixture
-def sqs(s3: object) -> SQSClient:
-    return boto3.client("sqs", region_name=REGION)
-
-
-@pytest.fixture
-def queues(sqs: SQSClient) -> Queues:
-    return create_queues(sqs, BUCKET)
-
-
-@pytest.fixture
 def worker(sqs: SQSClient, queues: Queues, shelf: S3Store) -> Worker:
     """The indexer: what the Lambda does with each batch the queue delivers."""
     handler = functools.partial(handle_event, store=shelf)
     return Worker(sqs, queue_url=queues.url, queue_arn=queues.arn, region=REGION, handler=handler)
-
-
-@contextmanager
-def running(worker: Worker, after: float = 0.0) -> Iterator[None]:
-    """The worker polling the queue in a thread, from `after` seconds on."""
-    starting = threading.Timer(after, worker.start)
-    starting.start()
-    try:
-        yield
-    finally:
-        starting.join()
-        worker.stop()
 
 
 @pytest.fixture
@@ -70,12 +46,6 @@ def published(shelf: S3Store) -> S3Store:
         shelf.put(key, wheel(name, version), content_type="application/zip")
     publish(shelf)
     return shelf
-
-
-def queued(sqs: SQSClient, url: str) -> list[dict[str, Any]]:
-    """The bodies of the messages waiting on a queue."""
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]
 
 
 def page(store: S3Store, key: str) -> bytes:

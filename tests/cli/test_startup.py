@@ -18,7 +18,7 @@ HEAVY_PYSHELF = (
     "pyshelf.storage",
     "pyshelf.local",
 )
-COMMANDS = ("upload", "delete", "yank", "unyank", "list", "reindex", "serve")
+COMMANDS = ("upload", "delete", "yank", "unyank", "list", "reindex", "release-name", "serve")
 
 _PROBE = """
 import json, sys

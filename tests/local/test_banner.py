@@ -57,3 +57,25 @@ def test_a_private_banner_shows_how_to_create_and_pass_a_token() -> None:
 def test_a_private_banner_says_where_tokens_are_kept() -> None:
     endpoints = Endpoints("http://h:1/", "http://h:2", "shelf", Path("data-dir"), "private")
     assert "kept in data-dir/.pyshelf-kvs.json; a change counts" in banner(endpoints)
+
+
+def test_a_banner_with_an_upstream_says_where_names_fall_through_and_what_is_reserved() -> None:
+    endpoints = Endpoints(
+        "http://h:1/",
+        "http://h:2",
+        "shelf",
+        None,
+        "private",
+        "https://pypi.org/simple/",
+        ("acme-*", "internal-?"),
+    )
+    text = banner(endpoints)
+    assert "  Upstream     https://pypi.org/simple/   (pages of names not published here" in text
+    assert "  Reserved     acme-*, internal-?   (never redirected" in text
+    plain = banner(_endpoints(None))
+    assert "Upstream" not in plain and "Reserved" not in plain
+
+
+def test_an_upstream_without_reserved_globs_says_so() -> None:
+    endpoints = Endpoints("http://h:1/", "http://h:2", "shelf", None, "public", "http://h:3/")
+    assert "  Reserved     none (--reserve GLOB)" in banner(endpoints)

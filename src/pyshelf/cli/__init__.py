@@ -11,6 +11,7 @@ from pyshelf.cli.errors import EXIT_CODES_HELP, PyshelfGroup
 from pyshelf.cli.listing import list_
 from pyshelf.cli.manage import delete, unyank, yank
 from pyshelf.cli.reindex import reindex
+from pyshelf.cli.release_name import release_name
 from pyshelf.cli.serve import serve
 from pyshelf.cli.token import token
 from pyshelf.cli.upload import upload
@@ -33,5 +34,5 @@ def main() -> None:
 
 
 main.add_command(serve)
-for _command in (upload, delete, yank, unyank, list_, reindex, token):
+for _command in (upload, delete, yank, unyank, list_, reindex, release_name, token):
     main.add_command(_command)

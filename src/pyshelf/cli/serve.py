@@ -9,11 +9,14 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from pyshelf.cli.errors import CliError
+
+if TYPE_CHECKING:
+    from pyshelf.core.edge_auth import EdgeSettings
 
 SERVE_EXTRA_HINT = "pyshelf serve needs the emulator: pip install 'pyshelf[serve]'"
 
@@ -44,6 +47,21 @@ SERVE_EXTRA_HINT = "pyshelf serve needs the emulator: pip install 'pyshelf[serve
     "(create one with `pyshelf token create NAME --endpoint-url <S3 endpoint>`). "
     "Default: public, anyone who reaches --host:--port reads the index.",
 )
+@click.option(
+    "--upstream",
+    metavar="URL",
+    help="Redirect (307) the project pages of names not published here to this index, e.g. "
+    "https://pypi.org/simple/ (ending in '/'; http:// only for 127.0.0.1 or localhost). "
+    "Default: none, unknown names are 404.",
+)
+@click.option(
+    "--reserve",
+    "reserved",
+    multiple=True,
+    metavar="GLOB",
+    help="A normalized project glob (`*`, `?`), e.g. 'acme-*', whose names are never redirected "
+    "upstream, even before they are published here; repeatable; needs --upstream.",
+)
 def serve(
     *,
     host: str,
@@ -53,13 +71,20 @@ def serve(
     data: Path | None,
     access_log: Path,
     private: bool,
+    upstream: str | None,
+    reserved: tuple[str, ...],
 ) -> None:
     """Run an S3 + SQS emulator, the indexer and a local CDN in one process.
 
     The index is public unless --private is given; then the CDN checks tokens as the
     CloudFront Function does, against this process's token store, which `pyshelf token
     --endpoint-url <S3 endpoint>` manages.
+
+    With --upstream, one index URL serves everything: a name published here (or reserved) is
+    served here, even after its files are deleted (until `pyshelf release-name`); the page of
+    any other name is redirected to the upstream.
     """
+    settings = _checked_settings(upstream, reserved)
     stop = _stop_on_signals()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -76,12 +101,27 @@ def serve(
         bucket=bucket,
         data=data,
         access="private" if private else "public",
+        upstream=settings.upstream,
+        reserved=settings.reserved,
     )
     with _open_log(access_log) as stream:
         run(config, stream, stop, _announce)  # a ServeError is shown as `Error: ...`, exit 1
     # Everything is stopped and saved: spare the interpreter's last garbage collection over the
     # emulator's objects, which otherwise delays the exit by about a second.
     gc.freeze()
+
+
+def _checked_settings(upstream: str | None, reserved: tuple[str, ...]) -> EdgeSettings:
+    """--upstream and --reserve as the local CDN takes them, or a usage error saying why not."""
+    from pyshelf.local.edge_settings import local_edge_settings  # noqa: PLC0415 (see cli/run)
+
+    if reserved and upstream is None:
+        raise click.UsageError("--reserve needs --upstream: without one no name falls through")
+    try:
+        return local_edge_settings("public", upstream, reserved)
+    except ValueError as exc:
+        option = "--reserve" if str(exc).startswith("reserved") else "--upstream"
+        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 def _announce(text: str) -> None:

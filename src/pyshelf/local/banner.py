@@ -21,6 +21,8 @@ class Endpoints:
     bucket: str
     data: Path | None
     access: Access = "public"
+    upstream: str | None = None
+    reserved: tuple[str, ...] = ()
 
 
 def state_line(data: Path | None) -> str:
@@ -36,6 +38,17 @@ def access_line(access: Access) -> str:
     if access == "private":
         return f"private: every request needs a read token (HTTP Basic, user {TOKEN_USER})"
     return "public: anyone who reaches the port reads the index (--private asks for tokens)"
+
+
+def upstream_lines(upstream: str | None, reserved: tuple[str, ...]) -> list[str]:
+    """What falls through (nothing without an upstream)."""
+    if upstream is None:
+        return []
+    kept = ", ".join(reserved) if reserved else "none (--reserve GLOB)"
+    return [
+        f"  Upstream     {upstream}   (pages of names not published here are redirected there)",
+        f"  Reserved     {kept}   (never redirected, published here or not)",
+    ]
 
 
 def with_token(index_url: str, token: str = TOKEN_PLACEHOLDER) -> str:
@@ -55,6 +68,7 @@ def banner(endpoints: Endpoints) -> str:
         "",
         f"  Index URL    {url}   (also {url}simple/)",
         f"  Access       {access_line(endpoints.access)}",
+        *upstream_lines(endpoints.upstream, endpoints.reserved),
         f"  S3 endpoint  {s3}",
         f"  Bucket       {bucket}",
         f"  State        {state_line(endpoints.data)}",

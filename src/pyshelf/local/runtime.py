@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, TextIO
 from pyshelf.core.edge_auth import Access, EdgeSettings
 from pyshelf.core.errors import PyshelfError
 from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.regenerate import reindex
 from pyshelf.local import aws, moto_compat, provision
 from pyshelf.local.accesslog import AccessLog
 from pyshelf.local.banner import Endpoints, banner
 from pyshelf.local.cdn import CDN
 from pyshelf.local.datadir import DataDir
+from pyshelf.local.edge_settings import local_edge_settings
 from pyshelf.local.emulator import Emulator, EmulatorError
 from pyshelf.local.kvs_state import StateError, open_store
 from pyshelf.local.sqs_events import keys_named
@@ -47,6 +49,12 @@ class ServeConfig:
     bucket: str = "pyshelf"
     data: Path | None = None
     access: Access = "public"  # private: the CDN checks read tokens in `key_value_store`
+    upstream: str | None = None  # project pages of names not private here are redirected there
+    reserved: tuple[str, ...] = ()  # normalized globs of names that never fall through
+
+    def edge_settings(self) -> EdgeSettings:
+        """The CDN's settings; ValueError says what is wrong with upstream or reserved."""
+        return local_edge_settings(self.access, self.upstream, self.reserved)
 
 
 class ServeError(PyshelfError, RuntimeError):
@@ -68,14 +76,19 @@ def run(
 
 
 class LocalIndex:
-    """The whole local deployment in one process. Use as a context manager."""
+    """The whole local deployment in one process. Use as a context manager.
+
+    The indexer (the restore-on-start reindex and the worker) always keeps the private set in
+    `key_value_store`, upstream or not, as a stack's indexer does with its KeyValueStore."""
 
     def __init__(self, config: ServeConfig, access_log: AccessLog) -> None:
         self.config = config
+        self.settings = config.edge_settings()  # a ValueError before anything starts
         self.access_log = access_log
         self.data = DataDir(config.data) if config.data else None
-        # The token store: served as a KeyValueStore by the emulator; what the CDN reads.
+        # Tokens and private names: served as a KeyValueStore by the emulator; the CDN reads it.
         self.key_value_store = open_store(config.data)
+        self.project_set = ProjectSet(self.key_value_store)
         self.emulator = Emulator(EMULATOR_HOST, config.s3_port, self.key_value_store)
         self._stack = ExitStack()
         self._cdn: CDN | None = None
@@ -90,6 +103,8 @@ class LocalIndex:
             self.config.bucket,
             self.config.data,
             self.config.access,
+            self.settings.upstream,
+            self.settings.reserved,
         )
 
     def __enter__(self) -> LocalIndex:
@@ -118,8 +133,9 @@ class LocalIndex:
         self._stack.close()
 
     def _cdn_over(self, s3: S3Client) -> CDN:
-        """The CDN; a private one reads the tokens from this process's store, so a token
-        created or revoked through the local KeyValueStore API counts from the next request."""
+        """The CDN reads tokens and private names from this process's store, so a token
+        created or revoked through the local KeyValueStore API counts from the next request,
+        and a name the indexer makes private is never redirected again."""
         config = self.config
         return CDN(
             s3,
@@ -127,7 +143,7 @@ class LocalIndex:
             self.access_log,
             config.host,
             config.port,
-            settings=EdgeSettings(config.access),
+            settings=self.settings,
             tokens=self.key_value_store,
         )
 
@@ -138,7 +154,7 @@ class LocalIndex:
             backdate = functools.partial(moto_compat.set_last_modified, self.config.bucket)
             count = self.data.load(store, backdate)
             log.info("restored %d objects from %s", count, self.data.root)
-        results = reindex(store)
+        results = reindex(store, project_set=self.project_set)
         log.info("indexed %d projects", len(results))
 
     def _worker(self, s3: S3Client, queues: provision.Queues) -> Worker:
@@ -148,7 +164,7 @@ class LocalIndex:
             queue_url=queues.url,
             queue_arn=queues.arn,
             region=aws.REGION,
-            handler=functools.partial(handle_event, store=store),
+            handler=functools.partial(handle_event, store=store, project_set=self.project_set),
             on_receive=functools.partial(self._mirror, s3) if self.data else None,
         )
 

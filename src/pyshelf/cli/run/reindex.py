@@ -3,19 +3,20 @@ for its report), or, with --direct, rebuild them here with the operator's own cr
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import click
 from packaging.utils import NormalizedName
 
-from pyshelf.cli.errors import CliError, TimedOut
-from pyshelf.cli.run.connection import connect, events_queue
+from pyshelf.cli.errors import CliError
+from pyshelf.cli.reindex import AskOptions
+from pyshelf.cli.run.connection import Connection, connect
+from pyshelf.cli.run.indexer_request import ask_indexer
 from pyshelf.cli.target import TargetOptions
 from pyshelf.core.reindex_request import ProjectOutcome, ReindexReport, ReindexRequest
+from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.regenerate import StillChanging
 from pyshelf.indexer.requested import perform
-from pyshelf.storage import Storage
 
 
 def run_reindex(
@@ -23,10 +24,7 @@ def run_reindex(
     projects: tuple[NormalizedName, ...] | None,
     *,
     direct: bool = False,
-    wait: bool = True,
-    queue_url: str | None = None,
-    timeout: float = 300.0,
-    interval: float = 1.0,
+    ask: AskOptions,
 ) -> None:
     """Rebuild PROJECTS (None: every project found in the bucket), then the root."""
     request = ReindexRequest(
@@ -35,64 +33,47 @@ def run_reindex(
     if direct:
         show(_direct(target, request))
         return
-    connection = connect(target, queue=queue_url is None)  # the stack may name the queue
-    with connection.errors():
-        queue = events_queue(connection, queue_url)
-        queue.send(request.dumps())
-        where = connection.url_of(request.report_key)
-        if not wait:
-            click.echo(f"sent to {queue.url}; the indexer writes its report when done", err=True)
-            click.echo(f"request: {request.request_id}")
-            click.echo(f"report: {where}")
-            return
-        click.echo(
-            f"sent reindex request {request.request_id} to {queue.url}; "
-            f"waiting up to {timeout:g}s for its report",
-            err=True,
-        )
-        report = wait_for_report(connection.store, request, timeout=timeout, interval=interval)
-        if report is None:
-            raise TimedOut(
-                f"no report for reindex request {request.request_id} after {timeout:g}s "
-                f"(is the indexer running?); it will appear at {where}"
-            )
-    show(report)
+    report = ask_indexer(target, request, ReindexReport.loads, kind="reindex", ask=ask)
+    if report is not None:
+        show(report)
 
 
 def _direct(target: TargetOptions, request: ReindexRequest) -> ReindexReport:
-    """What the indexer does with a request (and the same report), with these credentials."""
+    """What the indexer does with a request (and the same report), with these credentials; with
+    --endpoint-url, also the private set in `pyshelf serve`'s KeyValueStore."""
     connection = connect(target)
     with connection.errors():
+        project_set = local_project_set(connection)
         try:
-            return perform(connection.store, request)
-        except StillChanging as exc:  # the root itself
+            return perform(connection.store, request, project_set)
+        except StillChanging as exc:  # the root itself, or the private set
             raise CliError(f"{exc}; run reindex again") from None
 
 
-def wait_for_report(
-    store: Storage, request: ReindexRequest, *, timeout: float, interval: float
-) -> ReindexReport | None:
-    """The request's report once the indexer has written it (a GET every `interval` seconds),
-    or None after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        blob = store.get(request.report_key)
-        if blob is not None:
-            return _parsed(blob.body, request)
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        time.sleep(min(interval, left))
+def local_project_set(connection: Connection) -> ProjectSet | None:
+    """The private set in `pyshelf serve`'s KeyValueStore (the emulator serves it on the S3
+    endpoint), through the KeyValueStore API; None without --endpoint-url, or (with a
+    warning) when the endpoint serves no such store (another S3-compatible service)."""
+    endpoint = connection.target.endpoint_url
+    if endpoint is None:
+        return None
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
+    from pyshelf.access.cloudfront import CloudFrontKeyValueStore, client_for  # noqa: PLC0415
+    from pyshelf.access.store import KeyValueStoreError  # noqa: PLC0415
+    from pyshelf.constants import LOCAL_KVS_ARN  # noqa: PLC0415
 
-def _parsed(body: bytes, request: ReindexRequest) -> ReindexReport:
+    store = CloudFrontKeyValueStore(client_for(connection.session, endpoint), LOCAL_KVS_ARN)
     try:
-        report = ReindexReport.loads(body)
-    except ValueError as exc:
-        raise CliError(f"{request.report_key}: {exc}") from None
-    if report.request_id != request.request_id:
-        raise CliError(f"{request.report_key}: a report of request {report.request_id!r}")
-    return report
+        store.etag()
+    except (KeyValueStoreError, ClientError, BotoCoreError) as exc:
+        click.echo(
+            f"warning: no pyshelf serve KeyValueStore at {endpoint} ({exc}); "
+            "the private set is left as it is",
+            err=True,
+        )
+        return None
+    return ProjectSet(store)
 
 
 def show(report: ReindexReport) -> None:
