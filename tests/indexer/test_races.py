@@ -27,6 +27,7 @@ from pyshelf.core.inspection import wheel_metadata
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.regenerate import regenerate_project
+from pyshelf.storage import Blob
 from pyshelf.storage.memory import MemoryStore
 
 ROUNDS = 12
@@ -135,7 +136,8 @@ def assert_index_matches_bucket(store: MemoryStore) -> None:
     for project in PROJECTS:
         if project not in state:
             assert not ({f"{project}/index.html", f"{project}/index.json"} & keys_in(store))
-            assert layout.facts_cache_key(canonicalize_name(project)) not in keys_in(store)
+            cache = store.get(layout.facts_cache_key(canonicalize_name(project)))
+            assert cache is None or cache.body == b"", project  # none, or emptied
             continue
         files = {
             f["filename"]: f["hashes"]["sha256"]
@@ -163,7 +165,7 @@ def assert_metadata_and_cache_exact(
         entry = files[key.rsplit("/", 1)[1][: -len(".metadata")]]
         assert entry["core-metadata"] == {"sha256": sha256(expected)}
     cache = FactsCache.loads(body(store, layout.facts_cache_key(canonicalize_name(project))))
-    assert {name: facts.sha256 for name, facts in cache.files.items()} == {
+    assert {name: entry.facts.sha256 for name, entry in cache.files.items()} == {
         name: f["hashes"]["sha256"] for name, f in files.items()
     }
 
@@ -228,7 +230,8 @@ class Round:
             self.present.add(key)
             self.notifications.append(created(key))
         deadline = time.monotonic() + 20
-        while layout.facts_cache_key(canonicalize_name(project)) not in keys_in(self.store):
+        cache_key = layout.facts_cache_key(canonicalize_name(project))
+        while not (self.store.get(cache_key) or Blob(b"", "")).body:
             assert time.monotonic() < deadline
             time.sleep(0.01)
         with self.lock:
