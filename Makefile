@@ -6,7 +6,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: serve test lint typecheck unit synth bench clean
+.PHONY: serve test lint typecheck unit race synth bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ unit: $(VENV)/.dev-installed node_modules/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
+
+# The race tests with 20 seeded rounds each (`make test` runs 4): docs/race-freedom.md.
+race: $(VENV)/.dev-installed
+	PYSHELF_RACE_SEEDS=20 $(BIN)/pytest -q -p no:cacheprovider tests/indexer/test_races.py \
+		tests/indexer/test_hot_path_orders.py
 
 synth: $(VENV)/.dev-installed node_modules/.installed
 	cdk synth -q -c env=dev
