@@ -18,7 +18,8 @@ Rows:
 Exits 1 when an invariant breaks: the "add" or "duplicate" counts differ between two values of M
 for the same N, an "add" or "duplicate" lists anything or an "add" makes more than 16 requests
 (the event hot path), a duplicate or redelivery writes anything, or an existing distribution was
-read again. Runs from a checkout without installing pyshelf (it puts `src/` and `tests/` on the path).
+read again. Runs from a checkout without installing pyshelf (it puts `src/` and `tests/` on the
+path).
 See docs/requests.md for the recorded table.
 
     python bench/requests_per_upload.py            # N = 1, 100, 5000; M = 1, 1000

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from distbuild import sdist, wheel
 from eventjson import created, removed, sqs_event
+from index_checks import assert_index_matches_bucket
 from storage_reads import put
-from test_races import assert_index_matches_bucket
 
 from pyshelf.indexer.batch import handle_event
 from pyshelf.storage.memory import MemoryStore

@@ -13,17 +13,21 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import pypi_simple
 import pytest
 from distbuild import sdist, wheel
 from eventjson import created, removed, sqs_event
+from index_checks import (
+    PROJECTS,
+    assert_index_matches_bucket,
+    assert_metadata_and_cache_exact,
+    expected_state,
+)
 from packaging.utils import canonicalize_name
-from storage_reads import body, keys_in, page, put, sha256
+from storage_reads import body, page, put
 
 from pyshelf.access.memory import MemoryKeyValueStore
 from pyshelf.access.store import ETagMismatch
 from pyshelf.core import layout
-from pyshelf.core.facts_cache import FactsCache
 from pyshelf.core.inspection import wheel_metadata
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.project_set import ProjectSet
@@ -33,7 +37,6 @@ from pyshelf.storage.memory import MemoryStore
 
 # Seeded rounds of each threaded test: `make race` runs 20 (PYSHELF_RACE_SEEDS=20), `make test` 4.
 ROUNDS = int(os.environ.get("PYSHELF_RACE_SEEDS", "4"))
-PROJECTS = ["alpha", "beta", "gamma"]
 
 
 class JitterStore(MemoryStore):
@@ -123,61 +126,6 @@ class JitterKVS:
             with self._lock:
                 self.conflicts += 1
             raise
-
-
-def expected_state(store: MemoryStore) -> dict[str, dict[str, str]]:
-    """project -> {filename: sha256} from the bucket's real content."""
-    state: dict[str, dict[str, str]] = {}
-    for item in store.list(""):
-        info = layout.classify(item.key)
-        if isinstance(info, layout.DistributionKey) and info.filed:
-            name = item.key.split("/", 1)[1]
-            state.setdefault(str(info.project), {})[name] = sha256(body(store, item.key))
-    return state
-
-
-def assert_index_matches_bucket(store: MemoryStore) -> None:
-    state = expected_state(store)
-    listed = [p["name"] for p in page(store, "index.json")["projects"]] if state else []
-    assert listed == sorted(state)
-    if state:
-        html_root = pypi_simple.IndexPage.from_html(body(store, "index.html"))
-        assert html_root.projects == sorted(state)
-    for project in PROJECTS:
-        if project not in state:
-            assert not ({f"{project}/index.html", f"{project}/index.json"} & keys_in(store))
-            cache = store.get(layout.facts_cache_key(canonicalize_name(project)))
-            assert cache is None or cache.body == b"", project  # none, or emptied
-            continue
-        files = {
-            f["filename"]: f["hashes"]["sha256"]
-            for f in page(store, f"{project}/index.json")["files"]
-        }
-        assert files == state[project], project
-        html = pypi_simple.ProjectPage.from_html(project, body(store, f"{project}/index.html"))
-        assert {p.filename: p.digests["sha256"] for p in html.packages} == state[project]
-        assert_metadata_and_cache_exact(store, project, page(store, f"{project}/index.json"))
-
-
-def assert_metadata_and_cache_exact(
-    store: MemoryStore, project: str, index: dict[str, Any]
-) -> None:
-    """Every `.metadata` is its wheel's METADATA byte for byte, with the hash the page gives, and
-    the facts cache agrees with the page."""
-    files = {f["filename"]: f for f in index["files"]}
-    wanted = {f"{project}/{name}.metadata" for name in files if name.endswith(".whl")}
-    present = {k for k in keys_in(store, f"{project}/") if k.endswith(".metadata")}
-    assert present == wanted
-    for key in present:
-        wheel_bytes = body(store, key[: -len(".metadata")])
-        expected = wheel_metadata(io.BytesIO(wheel_bytes))
-        assert body(store, key) == expected, key
-        entry = files[key.rsplit("/", 1)[1][: -len(".metadata")]]
-        assert entry["core-metadata"] == {"sha256": sha256(expected)}
-    cache = FactsCache.loads(body(store, layout.facts_cache_key(canonicalize_name(project))))
-    assert {name: entry.facts.sha256 for name, entry in cache.files.items()} == {
-        name: f["hashes"]["sha256"] for name, f in files.items()
-    }
 
 
 def random_change(rng: random.Random, store: MemoryStore, present: set[str]) -> dict[str, Any]:
