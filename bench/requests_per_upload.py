@@ -9,14 +9,17 @@ API call the indexer makes is counted by type through a botocore event hook on t
 Rows:
   add          one new file in an existing project of N files
   duplicate    the same S3 record again in a new SQS message (duplicate notification)
-  redelivery   the same SQS message again (ApproximateReceiveCount 2: the root is re-checked)
+  redelivery   the same SQS message again (ApproximateReceiveCount 2: the listing path, and
+               the root is re-checked)
   new project  one file that creates a project (the project set changes: the root is rewritten)
 
 "re-read" counts GETs of distribution files other than the one just uploaded.
 
 Exits 1 when an invariant breaks: the "add" or "duplicate" counts differ between two values of M
-for the same N, a duplicate or redelivery writes anything, or an existing distribution was read
-again. Runs from a checkout without installing pyshelf (it puts `src/` and `tests/` on the path).
+for the same N, an "add" or "duplicate" lists anything or an "add" makes more than 16 requests
+(the event hot path), a duplicate or redelivery writes anything, or an existing distribution was
+read again. Runs from a checkout without installing pyshelf (it puts `src/` and `tests/` on the
+path).
 See docs/requests.md for the recorded table.
 
     python bench/requests_per_upload.py            # N = 1, 100, 5000; M = 1, 1000
@@ -67,6 +70,7 @@ TYPES = {
 }
 COLUMNS = ("LIST", "GET", "HEAD", "PUT", "DELETE", "COPY")
 WRITES = ("PUT", "DELETE", "COPY")
+MAX_HOT_PATH_REQUESTS = 16
 FULL = ((1, 100, 5000), (1, 1000))
 QUICK = ((1, 100, 1200), (1, 200))
 
@@ -308,6 +312,10 @@ def check(rows: Iterable[Row]) -> list[str]:
             problems.append(f"{row.scenario} N={row.n} M={row.m}: {row.reread} files read again")
         if row.scenario in ("duplicate", "redelivery") and row.writes:
             problems.append(f"{row.scenario} N={row.n} M={row.m}: {row.writes} writes")
+        if row.scenario in ("add", "duplicate") and row.counts["LIST"]:
+            problems.append(f"{row.scenario} N={row.n} M={row.m}: {row.counts['LIST']} LISTs")
+        if row.scenario == "add" and row.total > MAX_HOT_PATH_REQUESTS:
+            problems.append(f"add N={row.n} M={row.m}: {row.total} requests")
         if row.scenario in ("add", "duplicate"):
             by_case.setdefault((row.scenario, row.n), {})[row.m] = row
     for (scenario, n), per_m in sorted(by_case.items()):

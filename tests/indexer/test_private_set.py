@@ -13,7 +13,7 @@ import pytest
 from distbuild import sdist, wheel
 from eventjson import created, removed, sqs_event
 from packaging.utils import canonicalize_name
-from storage_reads import RecordingStore, files_of, keys_in, put, root_names
+from storage_reads import RecordingStore, body, files_of, keys_in, put, root_names
 
 from pyshelf.access.memory import MemoryKeyValueStore
 from pyshelf.access.store import ETagMismatch, KeyValueStore
@@ -28,6 +28,7 @@ from pyshelf.storage.memory import MemoryStore
 
 FOO = "foo/foo-1.0.tar.gz"
 BAR = "bar/bar-1.0-py3-none-any.whl"
+EMPTY_CACHE = "_pyshelf/projects/foo.json"
 
 
 class RecordingKVS:
@@ -139,9 +140,9 @@ def test_the_last_file_deleted_leaves_a_tombstone_and_a_reserved_name(store: Mem
     assert writes(recording.calls) == [
         "put _pyshelf/tombstones/foo",
         "kvs update project:foo=reserved",
+        "put _pyshelf/projects/foo.json",  # zero bytes: no files (never deleted)
         "delete foo/index.html",
         "delete foo/index.json",
-        "delete _pyshelf/projects/foo.json",
         "put index.html",
         "put index.json",
     ]
@@ -158,7 +159,8 @@ def test_a_tombstone_is_written_without_a_set_too(store: MemoryStore) -> None:
     handle_event(sqs_event(created(FOO)), store)
     store.delete(FOO)
     handle_event(sqs_event(removed(FOO)), store)
-    assert keys_in(store) == {"_pyshelf/tombstones/foo", "index.html", "index.json"}
+    assert keys_in(store) == {EMPTY_CACHE, "_pyshelf/tombstones/foo", "index.html", "index.json"}
+    assert body(store, EMPTY_CACHE) == b""
 
 
 def test_a_re_upload_makes_the_name_live_again(store: MemoryStore) -> None:
@@ -400,4 +402,5 @@ def test_a_stale_invocation_that_added_a_retired_name_retires_it_again(
     assert kvs.list() == {"project:foo": "reserved"}
     regenerate_project(b_view, canonicalize_name("foo"), project_set=kvs_set(kvs))
     assert kvs.list() == {"project:foo": "reserved"}
-    assert keys_in(store) == {"_pyshelf/tombstones/foo", "index.html", "index.json"}
+    assert keys_in(store) == {EMPTY_CACHE, "_pyshelf/tombstones/foo", "index.html", "index.json"}
+    assert body(store, EMPTY_CACHE) == b""

@@ -49,6 +49,8 @@ LAMBDA_MODULES = [
     "pyshelf.indexer.batch",
     "pyshelf.indexer.derived",
     "pyshelf.indexer.file_facts",
+    "pyshelf.indexer.follow",
+    "pyshelf.indexer.hotpath",
     "pyshelf.indexer.private_set",
     "pyshelf.indexer.project_set",
     "pyshelf.indexer.refile",
@@ -83,6 +85,7 @@ def test_bundle_holds_handler_package_and_arm64_wheels(dev: Synth) -> None:
     ).read_bytes()
     assert bundled_modules(bundle) == LAMBDA_MODULES
     assert sorted(p.name for p in (bundle / "pyshelf/core/templates").iterdir()) == [
+        "anchor.html.j2",
         "project.html.j2",
         "root.html.j2",
     ]

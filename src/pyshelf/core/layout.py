@@ -33,7 +33,7 @@ PAGE_NAMES = (ROOT_HTML, ROOT_JSON)
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 METADATA_TYPE = "text/plain; charset=utf-8"
-FACTS_CACHE_TYPE = "application/json"
+FACTS_CACHE_TYPE = "application/gzip"  # gzip-compressed JSON (pyshelf.core.facts_cache)
 YANK_TYPE = TOMBSTONE_TYPE = "text/plain; charset=utf-8"
 ZIP_DISTRIBUTION_TYPE = "application/zip"  # .whl, .zip
 DISTRIBUTION_TYPE = "application/octet-stream"  # tarballs: never Content-Encoding: gzip

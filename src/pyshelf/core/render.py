@@ -1,19 +1,26 @@
 """Render pages (pure): PEP 503 HTML with jinja2 (autoescaped) and PEP 691 JSON.
 
-Output is a deterministic function of the model, so unchanged pages are byte-identical.
+Output is a deterministic function of the model, so unchanged pages are byte-identical. A project
+page is a join of per-file fragments (`file_fragment`: the HTML anchor and the JSON entry), so
+a fragment is rendered once, when its file is learned, and remembered (`core.facts_cache`).
+`FRAGMENT_VERSION` names the fragment format: change it with the templates, and remembered
+fragments are rendered again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from pyshelf.core.page_model import IndexedFile, ProjectPage
 
 API_VERSION = "1.1"
+FRAGMENT_VERSION = 1
 
 _env = Environment(
     loader=PackageLoader("pyshelf.core", "templates"),
@@ -25,28 +32,48 @@ _env = Environment(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """One file as a project page shows it: its HTML anchor line and its JSON entry."""
+
+    html: str
+    json: str
+
+
+def file_fragment(f: IndexedFile) -> Fragment:
+    anchor = _env.get_template("anchor.html.j2").render(f=f)
+    return Fragment(anchor, _dumps(_file_json(f)))
+
+
 def project_html(page: ProjectPage) -> bytes:
-    return _env.get_template("project.html.j2").render(page=page).encode()
+    return project_html_of(page.name, [file_fragment(f).html for f in page.files])
+
+
+def project_json(page: ProjectPage) -> bytes:
+    return project_json_of(page.name, [file_fragment(f).json for f in page.files], page.versions)
+
+
+def project_html_of(name: str, anchors: Iterable[str]) -> bytes:
+    """The HTML page from the anchors of its files, in page order (already escaped)."""
+    template = _env.get_template("project.html.j2")
+    return template.render(name=name, anchors=[Markup(a) for a in anchors]).encode()
+
+
+def project_json_of(name: str, entries: Iterable[str], versions: Sequence[str]) -> bytes:
+    """The JSON page from the entries of its files, in page order: the bytes `json.dumps` gives
+    for the whole document."""
+    head = _dumps({"meta": {"api-version": API_VERSION}, "name": name})[:-1]
+    tail = _dumps(list(versions))
+    return f'{head},"files":[{",".join(entries)}],"versions":{tail}}}\n'.encode()
 
 
 def root_html(names: Iterable[str]) -> bytes:
     return _env.get_template("root.html.j2").render(names=sorted(names)).encode()
 
 
-def project_json(page: ProjectPage) -> bytes:
-    return _dump(
-        {
-            "meta": {"api-version": API_VERSION},
-            "name": page.name,
-            "files": [_file_json(f) for f in page.files],
-            "versions": page.versions,
-        }
-    )
-
-
 def root_json(names: Iterable[str]) -> bytes:
     projects = [{"name": name} for name in sorted(names)]
-    return _dump({"meta": {"api-version": API_VERSION}, "projects": projects})
+    return (_dumps({"meta": {"api-version": API_VERSION}, "projects": projects}) + "\n").encode()
 
 
 def _file_json(f: IndexedFile) -> dict[str, Any]:
@@ -65,5 +92,5 @@ def _file_json(f: IndexedFile) -> dict[str, Any]:
     return item
 
 
-def _dump(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+def _dumps(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)

@@ -1,7 +1,12 @@
-"""Process one batch of events: group by project, refile misplaced uploads, regenerate each
-affected project once, the root only when the project set may have changed, perform any
-reindex and release requests (`pyshelf reindex`, `pyshelf release-name`), and report failures
-per message (SQS partial batch response).
+"""Process one batch of events: group by project, refile misplaced uploads, index each affected
+project once, the root only when the project set may have changed, perform any reindex and
+release requests (`pyshelf reindex`, `pyshelf release-name`), and report failures per message
+(SQS partial batch response).
+
+A project is indexed from its event keys and its facts cache, without a listing
+(`pyshelf.indexer.hotpath`), unless one of its messages is a redelivery (the first delivery
+failed or timed out) or its cache is unreadable: then it is regenerated from a listing of its
+folder (`pyshelf.indexer.regenerate`).
 
 `project_set` is the private set of an index that falls through to PyPI (docs/fallthrough.md);
 None (no fall-through) makes no KeyValueStore request."""
@@ -21,9 +26,10 @@ from pyshelf.core.errors import PyshelfError
 from pyshelf.core.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_of
 from pyshelf.core.reindex_request import ReindexRequest
 from pyshelf.core.release_request import ReleaseRequest
+from pyshelf.indexer.hotpath import NeedsListing, apply_events
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.refile import refile
-from pyshelf.indexer.regenerate import regenerate_project, regenerate_root
+from pyshelf.indexer.regenerate import ProjectResult, regenerate_project, regenerate_root
 from pyshelf.indexer.requested import perform, perform_release
 from pyshelf.storage import Storage
 
@@ -37,6 +43,8 @@ class BatchFailed(PyshelfError, RuntimeError):
 @dataclass(slots=True)
 class Plan:
     projects: dict[NormalizedName, set[str]] = field(default_factory=lambda: defaultdict(set))
+    keys: dict[NormalizedName, set[str]] = field(default_factory=lambda: defaultdict(set))
+    relist: set[NormalizedName] = field(default_factory=set)  # redelivered: take the listing
     reindex: list[tuple[str, ReindexRequest]] = field(default_factory=list)
     release: list[tuple[str, ReleaseRequest]] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
@@ -54,7 +62,7 @@ def handle_event(
     root_needed = plan.retried
     for project, message_ids in sorted(plan.projects.items()):
         try:
-            result = regenerate_project(store, project, project_set=project_set)
+            result = _index(store, project, plan, project_set)
         except Exception:
             log.exception("%s: regeneration failed; its messages will be retried", project)
             plan.failed |= message_ids
@@ -71,6 +79,17 @@ def handle_event(
     if failures and messages[0].message_id == PLAIN_S3_EVENT:
         raise BatchFailed("some records failed; see the log")
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
+
+
+def _index(
+    store: Storage, project: NormalizedName, plan: Plan, project_set: ProjectSet | None
+) -> ProjectResult:
+    if project not in plan.relist:
+        try:
+            return apply_events(store, project, plan.keys[project], project_set=project_set)
+        except NeedsListing as exc:
+            log.warning("%s; regenerating from a listing", exc)
+    return regenerate_project(store, project, project_set=project_set)
 
 
 def _regenerate_root(store: Storage, plan: Plan) -> None:
@@ -120,20 +139,26 @@ def _plan_message(store: Storage, message: Message, plan: Plan) -> None:
     if message.release:
         plan.release.append((message.message_id, message.release))
         return
-    plan.retried |= message.receive_count > 1 and bool(message.events)
+    redelivered = message.receive_count > 1
+    plan.retried |= redelivered and bool(message.events)
     for event in message.events:
         try:
-            project = _project_of(store, event)
+            target = _target_of(store, event)
         except Exception:
             log.exception("%s: could not be handled; message will be retried", event.key)
             plan.failed.add(message.message_id)
             continue
-        if project:
+        if target:
+            project, key = target
             plan.projects[project].add(message.message_id)
+            plan.keys[project].add(key)
+            if redelivered:
+                plan.relist.add(project)
 
 
-def _project_of(store: Storage, event: ObjectEvent) -> NormalizedName | None:
-    """The project an event affects (refiling a misplaced upload first), or None to ignore."""
+def _target_of(store: Storage, event: ObjectEvent) -> tuple[NormalizedName, str] | None:
+    """The project an event affects and the key to look at (refiling a misplaced upload first:
+    its filed key), or None to ignore."""
     if event.bucket != store.bucket:
         log.warning("%s: ignored: event from bucket %s", event.key, event.bucket)
         return None
@@ -143,9 +168,9 @@ def _project_of(store: Storage, event: ObjectEvent) -> NormalizedName | None:
             return None
         case layout.DistributionKey(filed=False, dist=dist):
             refile(store, event.key, dist.project)
-            return dist.project
+            return dist.project, layout.distribution_key(dist.project, dist.filename)
         case layout.DistributionKey() | layout.YankKey() as info:
-            return info.project
+            return info.project, event.key
         case layout.OtherKey(reason=reason):
             log.info("%s: ignored: %s", event.key, reason)
         case info:

@@ -1,8 +1,9 @@
-"""Gather the facts a project page needs, reading each file only once.
+"""Learn the facts a project page needs, reading each file only once.
 
-`gather_facts` takes one listing of the project's folder (`pyshelf.storage.folder`), reuses the
-facts cache entries whose ETag and size still match, and reads (streams) only new or overwritten
-files, writing their `.metadata` as it goes.
+`learn_file` streams one file (conditional on the ETag it was seen with), hashes and inspects it,
+and writes its `.metadata`. `gather_facts` (the listing path: reindex, redeliveries) takes one
+listing of the project's folder, reuses the facts cache entries whose ETag, size and `.metadata`
+ETag still match, and learns only new or overwritten files.
 """
 
 from __future__ import annotations
@@ -10,17 +11,15 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass, field, replace
-
-from packaging.version import Version
+from typing import IO
 
 from pyshelf.core import layout
-from pyshelf.core.facts_cache import FactsCache, YankFacts
+from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
 from pyshelf.core.filenames import Distribution
 from pyshelf.core.inspection import HashingWriter, inspect, sha256_of
-from pyshelf.core.page_model import FileFacts, Listed
+from pyshelf.core.page_model import FileFacts
 from pyshelf.storage import NotFound, ObjectInfo, Storage
 from pyshelf.storage.folder import ProjectFolder
-from pyshelf.storage.hashing import hash_object
 
 log = logging.getLogger(__name__)
 SPOOL_IN_MEMORY = 32 * 1024 * 1024
@@ -28,11 +27,12 @@ SPOOL_IN_MEMORY = 32 * 1024 * 1024
 # (4 GiB in the stack) must hold what is inspected. They are listed without metadata.
 MAX_INSPECTED_BYTES = 3 * 1024**3
 
+MetadataWrites = dict[str, str | None]
+"""`.metadata` key -> the ETag this invocation wrote there last (None: it deleted it)."""
+
 
 @dataclass(slots=True)
 class Gathered:
-    listed: list[Listed] = field(default_factory=list)
-    yanks: dict[Version, str] = field(default_factory=dict)
     facts_cache: FactsCache = field(default_factory=FactsCache)
     metadata_keys: set[str] = field(default_factory=set)
     wrote_metadata: bool = False  # some `.metadata` object was written
@@ -41,52 +41,83 @@ class Gathered:
 def gather_facts(store: Storage, folder: ProjectFolder, facts_cache: FactsCache) -> Gathered:
     gathered = Gathered()
     for row, dist in folder.dists:
-        facts = facts_cache.files.get(dist.filename)
-        if facts is None or not _still_valid(facts, row, folder):
-            facts = read_facts(store, row, dist)
-            gathered.wrote_metadata |= facts.metadata_sha256 is not None
-        gathered.facts_cache.files[dist.filename] = facts
-        gathered.listed.append(Listed(dist, facts, row.last_modified))
-        if facts.metadata_sha256:
+        entry = facts_cache.files.get(dist.filename)
+        if entry is None or not _still_valid(entry.facts, row, folder):
+            entry = learn_file(store, row.key, dist, row.etag)
+            gathered.wrote_metadata |= entry.facts.metadata_sha256 is not None
+        elif entry.upload_time != row.last_modified:  # the same bytes uploaded again
+            entry = replace(entry, upload_time=row.last_modified, rendered=None)
+        gathered.facts_cache.files[dist.filename] = entry
+        if entry.facts.metadata_sha256:
             gathered.metadata_keys.add(layout.metadata_key(row.key))
-    for row, version in folder.yanks:
+    for row, _version in folder.yanks:
         yank = facts_cache.yanks.get(row.key)
         if yank is None or yank.etag != row.etag:
-            yank = read_yank(store, row)
+            yank = read_yank(store, row.key)
+            if yank is None:
+                raise NotFound(row.key)
         gathered.facts_cache.yanks[row.key] = yank
-        gathered.yanks[version] = yank.reason
     return gathered
 
 
-def read_facts(store: Storage, row: ObjectInfo, dist: Distribution) -> FileFacts:
-    """Stream the file once: hash it, inspect it, and write its `.metadata` (wheels)."""
-    if row.size > MAX_INSPECTED_BYTES:
-        digest = hash_object(store, row.key, row.etag)
-        log.warning("%s: indexed without metadata: larger than %d bytes", row.key, row.size)
-        return FileFacts(row.etag, digest.size, digest.sha256)
+def learn_file(
+    store: Storage,
+    key: str,
+    dist: Distribution,
+    etag: str,
+    written: MetadataWrites | None = None,
+) -> Entry:
+    """Stream the file once, only if its ETag is still `etag` (`PreconditionFailed` if not,
+    `NotFound` if it is gone): hash it, inspect it, and write its `.metadata` (wheels), noting
+    that write's ETag in `written`."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-        writer = HashingWriter(spool)
-        store.download(row.key, writer, if_match=row.etag)  # type: ignore[arg-type]
+        kept = _Capped(spool, MAX_INSPECTED_BYTES)
+        writer = HashingWriter(kept)  # type: ignore[arg-type]
+        info = store.download(key, writer, if_match=etag)  # type: ignore[arg-type]
+        if kept.over:
+            log.warning("%s: indexed without metadata: larger than %d bytes", key, kept.cap)
+            return Entry(FileFacts(etag, writer.size, writer.sha256), info.last_modified)
         found = inspect(dist, spool, writer.sha256, writer.size)
     if found.problem:
-        log.warning("%s: indexed without metadata: %s", row.key, found.problem)
-    facts = FileFacts(row.etag, found.size, found.sha256, found.requires_python)
-    if found.metadata is None:
-        return facts
-    etag = store.put(
-        layout.metadata_key(row.key),
-        found.metadata,
-        content_type=layout.METADATA_TYPE,
-        cache_control=layout.IMMUTABLE_CACHE_CONTROL,
-    )
-    return replace(facts, metadata_sha256=sha256_of(found.metadata), metadata_etag=etag)
+        log.warning("%s: indexed without metadata: %s", key, found.problem)
+    facts = FileFacts(etag, found.size, found.sha256, found.requires_python)
+    if found.metadata is not None:
+        metadata_etag = store.put(
+            layout.metadata_key(key),
+            found.metadata,
+            content_type=layout.METADATA_TYPE,
+            cache_control=layout.IMMUTABLE_CACHE_CONTROL,
+        )
+        if written is not None:
+            written[layout.metadata_key(key)] = metadata_etag
+        facts = replace(
+            facts, metadata_sha256=sha256_of(found.metadata), metadata_etag=metadata_etag
+        )
+    return Entry(facts, info.last_modified)
 
 
-def read_yank(store: Storage, row: ObjectInfo) -> YankFacts:
-    blob = store.get(row.key)
+def read_yank(store: Storage, key: str) -> YankFacts | None:
+    blob = store.get(key)
     if blob is None:
-        raise NotFound(row.key)
+        return None
     return YankFacts(blob.etag, blob.body.decode("utf-8", errors="replace").strip())
+
+
+class _Capped:
+    """Keeps what is written into `sink` up to `cap` bytes; beyond that keeps nothing more and
+    says so (`over`): the file is then hashed but not inspected."""
+
+    def __init__(self, sink: IO[bytes], cap: int) -> None:
+        self.sink, self.cap = sink, cap
+        self.kept = 0
+        self.over = False
+
+    def write(self, chunk: bytes) -> int:
+        if not self.over and self.kept + len(chunk) <= self.cap:
+            self.kept += len(chunk)
+            return self.sink.write(chunk)
+        self.over = True
+        return len(chunk)
 
 
 def _still_valid(facts: FileFacts, row: ObjectInfo, folder: ProjectFolder) -> bool:

@@ -35,10 +35,21 @@ def write_tombstone(store: Storage, project: NormalizedName) -> None:
 
 
 def has_files(store: Storage, project: NormalizedName) -> bool:
-    """A facts cache (pages are up), or a distribution in the project's folder."""
-    if store.head(layout.facts_cache_key(project)) is not None:
+    """A non-empty facts cache (pages are up), or a distribution in the project's folder."""
+    key = layout.facts_cache_key(project)
+    if any(row.key == key and row.size for row in store.list(key)):
         return True
     return bool(ProjectFolder.take(store, project).dists)
+
+
+def live_projects(store: Storage) -> set[NormalizedName]:
+    """The projects with files, as the caches say: every non-empty facts cache (a project whose
+    files all went keeps a zero-byte one)."""
+    return {
+        name
+        for item in store.list(layout.FACTS_CACHE_PREFIX)
+        if item.size and (name := layout.project_of_facts_cache(item.key))
+    }
 
 
 def rebuild_set(
@@ -75,7 +86,7 @@ def _everything(
     names the store holds without either (normally none: a project being indexed right now)."""
 
     def wanted(candidates: Collection[NormalizedName]) -> dict[NormalizedName, State]:
-        live = set(_listed(store, layout.FACTS_CACHE_PREFIX, layout.project_of_facts_cache))
+        live = live_projects(store)
         states: dict[NormalizedName, State] = dict.fromkeys(
             _listed(store, layout.TOMBSTONE_PREFIX, layout.project_of_tombstone), RESERVED
         )

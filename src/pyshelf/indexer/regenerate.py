@@ -1,10 +1,12 @@
-"""Regenerate pages from the bucket listing, race-free (see docs/race-freedom.md).
+"""Regenerate a project from a listing of its folder, race-free (see docs/race-freedom.md): the
+path of `pyshelf reindex`, reconcile requests and SQS redeliveries (events take
+`pyshelf.indexer.hotpath`, which lists nothing).
 
-Each regeneration reads the current derived objects (HEAD pages, GET facts cache), lists the
-project's folder, learns facts only for files it has not seen, renders, writes only what changed
-(conditionally: If-Match on what it read, If-None-Match when absent) and, if it wrote anything,
-lists again. If the inputs changed in between, or a conditional write lost a race, it starts
-over.
+Each regeneration reads the pages (HEAD) and the facts cache (GET), lists the project's folder,
+learns facts only for files it has not seen, writes the cache if it changed (If-Match on what it
+read, If-None-Match when absent) and, if it wrote anything, lists again: if the inputs changed in
+between, or a conditional write lost a race, it starts over. Then the pages follow the cache
+(`pyshelf.indexer.follow`).
 
 With a private set (`project_set`, docs/fallthrough.md) a project joins it before its first page
 is written, and one that loses its last file leaves a tombstone and stays reserved.
@@ -21,14 +23,13 @@ from packaging.utils import NormalizedName
 from pyshelf.core import layout, render
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.facts_cache import FactsCache
-from pyshelf.core.inspection import sha256_of
-from pyshelf.core.page_model import build_project_page
-from pyshelf.indexer.derived import Derived, write_all, write_derived
+from pyshelf.indexer.derived import Derived, write_all
 from pyshelf.indexer.file_facts import gather_facts
-from pyshelf.indexer.private_set import rebuild_set, write_tombstone
+from pyshelf.indexer.follow import CacheVersion, follow, read_pages
+from pyshelf.indexer.private_set import live_projects, rebuild_set, write_tombstone
 from pyshelf.indexer.project_set import Contended, ProjectSet
 from pyshelf.indexer.refile import refile
-from pyshelf.storage import Head, NotFound, PreconditionFailed, Storage
+from pyshelf.storage import Blob, NotFound, PreconditionFailed, Storage
 from pyshelf.storage.folder import ProjectFolder
 
 log = logging.getLogger(__name__)
@@ -152,48 +153,56 @@ def _project_attempt(
     store: Storage, result: ProjectResult, check_bytes: bool, project_set: ProjectSet | None
 ) -> None:
     project = result.project
-    html_key, json_key = layout.page_keys(project)
+    pages = read_pages(store, project, check_bytes)
     cached = store.get(layout.facts_cache_key(project))
+    had_files = bool(cached and cached.body)  # an unreadable cache was written with files
     facts_cache = FactsCache.loads(cached.body) if cached else FactsCache()
-    facts_cache_object = Derived(
-        layout.facts_cache_key(project),
-        Head(cached.etag, sha256_of(cached.body)) if cached else None,
-    )
-    pages = [Derived.read(store, key, check_bytes) for key in (html_key, json_key)]
     folder = ProjectFolder.take(store, project)
-    _keep_private(store, project_set, result, cached is not None, bool(folder.dists))
+    keep_private(store, project_set, result, had_files, bool(folder.dists))
     gathered = gather_facts(store, folder, facts_cache)
-    if gathered.listed:
-        page = build_project_page(project, gathered.listed, gathered.yanks)
-        pages[0].body = render.project_html(page)
-        pages[1].body = render.project_json(page)
-        facts_cache_object.body = gathered.facts_cache.dumps()
+    new = gathered.facts_cache
+    new.refresh()
     wrote = gathered.wrote_metadata
     wrote |= _delete_stale_metadata(store, folder, gathered.metadata_keys)
-    wrote |= write_all(store, pages)
-    # The facts cache goes last: its existence is what puts the project in the root.
-    if write_derived(store, facts_cache_object):
+    body = new.dumps()
+    etag = cached.etag if cached else None
+    if body != (cached.body if cached else b""):
+        etag = write_cache(store, project, body, cached)
         wrote = True
-        result.root_affected |= (cached is None) != (facts_cache_object.body is None)
-    result.changed |= wrote
+        result.root_affected |= had_files != (not new.empty)
     if wrote:  # only a writer has to look again (docs/race-freedom.md)
         _verify(store, project, folder)
-    result.files = len(gathered.listed)
+    wrote |= follow(store, project, CacheVersion(etag, new), pages, check_bytes=check_bytes)
+    result.changed |= wrote
+    result.files = len(new.files)
 
 
-def _keep_private(
+def write_cache(store: Storage, project: NormalizedName, body: bytes, read: Blob | None) -> str:
+    """Replace the version `read` (create when None) with `body`; its ETag. Never deleted: a
+    project without files has a zero-byte cache (a delete could not be conditional)."""
+    return store.put(
+        layout.facts_cache_key(project),
+        body,
+        content_type=layout.FACTS_CACHE_TYPE,
+        cache_control=layout.PRIVATE_CACHE_CONTROL,
+        if_match=read.etag if read else None,
+        if_none_match=read is None,
+    )
+
+
+def keep_private(
     store: Storage,
     project_set: ProjectSet | None,
     result: ProjectResult,
     had_cache: bool,
     has_files: bool,
 ) -> None:
-    """Before anything is written: a project without a facts cache (so not in the root) that
-    has files joins the set; a project whose facts cache is about to go leaves a tombstone and
-    stays reserved. A project with a facts cache is in the set already (it joined before that
-    cache was first written): no store request then. So does a project this regeneration added
-    and then found without files (its first listing was stale, it may have overwritten a
-    retirement made meanwhile)."""
+    """Before anything is written: a project without a non-empty facts cache (so not in the
+    root) that has files joins the set; a project whose cache is about to lose its last file
+    leaves a tombstone and stays reserved. A project with a non-empty facts cache is in the set
+    already (it joined before that cache was written): no store request then. So does a project
+    this regeneration added and then found without files (its first look was stale, it may have
+    overwritten a retirement made meanwhile)."""
     project = result.project
     if has_files and not had_cache:
         if project_set is not None:
@@ -230,10 +239,7 @@ def _verify(store: Storage, project: NormalizedName, folder: ProjectFolder) -> N
 
 
 def _root_names(store: Storage) -> Sequence[NormalizedName]:
-    names = (
-        layout.project_of_facts_cache(item.key) for item in store.list(layout.FACTS_CACHE_PREFIX)
-    )
-    return sorted(name for name in names if name)
+    return sorted(live_projects(store))
 
 
 def _root_attempt(store: Storage, check_bytes: bool) -> bool:
