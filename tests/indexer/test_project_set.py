@@ -4,66 +4,20 @@ written, always with If-Match on the ETag read first, and concurrent writers con
 from __future__ import annotations
 
 import random
-import threading
-import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from kvs_contention import ContendedStore
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pyshelf.access.memory import MemoryKeyValueStore
-from pyshelf.access.store import ETagMismatch
 from pyshelf.core.private_names import LIVE, RESERVED
 from pyshelf.indexer.project_set import NameInUse, ProjectSet
 
 
-class Contentious:
-    """The memory store, pausing between requests so that writers planned from the same ETag
-    collide; it counts the updates that landed and those that lost."""
-
-    def __init__(self, inner: MemoryKeyValueStore, seed: int = 0) -> None:
-        self.inner = inner
-        self.rng = random.Random(seed)
-        self.lock = threading.Lock()
-        self.landed: list[tuple[dict[str, str], tuple[str, ...]]] = []
-        self.conflicts = 0
-
-    def _pause(self) -> None:
-        with self.lock:
-            delay = self.rng.random() * 0.004
-        time.sleep(delay)
-
-    def etag(self) -> str:
-        self._pause()
-        return self.inner.etag()
-
-    def get(self, key: str) -> str | None:
-        self._pause()
-        return self.inner.get(key)
-
-    def list(self, prefix: str = "") -> dict[str, str]:
-        self._pause()
-        return self.inner.list(prefix)
-
-    def put(self, key: str, value: str, *, if_match: str) -> str:
-        raise AssertionError("UpdateKeys only")
-
-    def delete(self, key: str, *, if_match: str) -> str:
-        raise AssertionError("UpdateKeys only")
-
-    def update(self, *, puts: Mapping[str, str], deletes: Iterable[str] = (), if_match: str) -> str:
-        deleted = tuple(deletes)
-        self._pause()
-        try:
-            etag = self.inner.update(puts=puts, deletes=deleted, if_match=if_match)
-        except ETagMismatch:
-            with self.lock:
-                self.conflicts += 1
-            raise
-        with self.lock:
-            self.landed.append((dict(puts), deleted))
-        return etag
+def contended(inner: MemoryKeyValueStore, seed: int = 0) -> ContendedStore:
+    return ContendedStore(inner, random.Random(seed))
 
 
 def name(text: str) -> NormalizedName:
@@ -71,7 +25,7 @@ def name(text: str) -> NormalizedName:
 
 
 def test_only_differences_are_written() -> None:
-    store = Contentious(MemoryKeyValueStore({"project:foo": "reserved", "token:x": "{}"}))
+    store = contended(MemoryKeyValueStore({"project:foo": "reserved", "token:x": "{}"}))
     projects = ProjectSet(store)
     assert projects.ensure(name("Foo")) is True
     assert projects.ensure(name("foo")) is False
@@ -96,7 +50,7 @@ def test_a_refused_release_writes_nothing() -> None:
 
 def test_a_large_rebuild_is_written_in_update_batches() -> None:
     stale = {f"project:old{i}": "live" for i in range(70)}
-    store = Contentious(MemoryKeyValueStore(stale))
+    store = contended(MemoryKeyValueStore(stale))
     wanted = {name(f"new{i}"): LIVE for i in range(40)}
     changed = ProjectSet(store).rebuild(lambda _held: wanted)
     assert changed == 110
@@ -110,7 +64,7 @@ def test_a_rebuild_interrupted_between_batches_is_planned_again() -> None:
     inner = MemoryKeyValueStore({f"project:old{i}": "live" for i in range(60)})
     calls = 0
 
-    class Interrupted(Contentious):
+    class Interrupted(ContendedStore):
         def update(
             self, *, puts: Mapping[str, str], deletes: Iterable[str] = (), if_match: str
         ) -> str:
@@ -121,7 +75,7 @@ def test_a_rebuild_interrupted_between_batches_is_planned_again() -> None:
                 inner.put("project:late", "live", if_match=inner.etag())
             return etag
 
-    store = Interrupted(inner)
+    store = Interrupted(inner, random.Random(0))
     wanted = {name("late"): LIVE, name("old59"): LIVE}
     ProjectSet(store, sleep=lambda _: None).rebuild(lambda _held: wanted)
     assert store.conflicts == 1
@@ -132,7 +86,7 @@ def test_concurrent_writers_converge() -> None:
     """Five invocations at once, all adding the same shared names and each its own, retiring
     some of its own, all racing on the one store ETag: every change lands exactly once (a
     shared name is written by one of them only), none is lost."""
-    store = Contentious(MemoryKeyValueStore({"token:x": "{}"}), seed=7)
+    store = contended(MemoryKeyValueStore({"token:x": "{}"}), seed=7)
 
     def invocation(worker: int) -> None:
         projects = ProjectSet(store)

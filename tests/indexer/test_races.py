@@ -9,7 +9,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -22,11 +22,11 @@ from index_checks import (
     assert_metadata_and_cache_exact,
     expected_state,
 )
+from kvs_contention import ContendedStore
 from packaging.utils import canonicalize_name
 from storage_reads import body, page, put
 
 from pyshelf.access.memory import MemoryKeyValueStore
-from pyshelf.access.store import ETagMismatch
 from pyshelf.core import layout
 from pyshelf.core.inspection import wheel_metadata
 from pyshelf.indexer.batch import handle_event
@@ -83,49 +83,6 @@ class JitterStore(MemoryStore):
     def delete(self, key: str) -> None:
         self._pause()
         super().delete(key)
-
-
-class JitterKVS:
-    """A KeyValueStore with a random pause before every request (so that writers planned from
-    the same ETag collide), counting the conflicts."""
-
-    def __init__(self, inner: MemoryKeyValueStore, rng: random.Random) -> None:
-        self.inner = inner
-        self._rng = rng
-        self._lock = threading.Lock()
-        self.conflicts = 0
-
-    def _pause(self) -> None:
-        with self._lock:
-            delay = self._rng.random() * 0.01
-        time.sleep(delay)
-
-    def etag(self) -> str:
-        self._pause()
-        return self.inner.etag()
-
-    def get(self, key: str) -> str | None:
-        self._pause()
-        return self.inner.get(key)
-
-    def list(self, prefix: str = "") -> dict[str, str]:
-        self._pause()
-        return self.inner.list(prefix)
-
-    def put(self, key: str, value: str, *, if_match: str) -> str:
-        return self.update(puts={key: value}, if_match=if_match)
-
-    def delete(self, key: str, *, if_match: str) -> str:
-        raise AssertionError("the indexer writes with UpdateKeys only")
-
-    def update(self, *, puts: Mapping[str, str], deletes: Iterable[str] = (), if_match: str) -> str:
-        self._pause()
-        try:
-            return self.inner.update(puts=puts, deletes=deletes, if_match=if_match)
-        except ETagMismatch:
-            with self._lock:
-                self.conflicts += 1
-            raise
 
 
 def random_change(rng: random.Random, store: MemoryStore, present: set[str]) -> dict[str, Any]:
@@ -210,7 +167,8 @@ def run_round(store: MemoryStore, seed: int, kvs: MemoryKeyValueStore | None = N
     is indexed again once the uploads are over, then emptied at once (so it ends reserved)."""
     rng = random.Random(seed)
     jitter = JitterStore(store, random.Random(seed + 1))
-    jitter_kvs = None if kvs is None else JitterKVS(kvs, random.Random(seed + 2))
+    kvs_rng = random.Random(seed + 2)
+    jitter_kvs = None if kvs is None else ContendedStore(kvs, kvs_rng, max_pause=0.01)
     project_set = None if jitter_kvs is None else ProjectSet(jitter_kvs)
     changes = Round(store)
 

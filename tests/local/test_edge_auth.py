@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from edge_table import outcome_json, viewer_request
 
 from pyshelf.core.edge_auth import (
     MAX_AUTHORIZATION,
@@ -16,7 +17,7 @@ from pyshelf.core.edge_auth import (
     presented_token,
     route_viewer,
 )
-from pyshelf.core.routing import Forward, Outcome, Request
+from pyshelf.core.routing import Forward, Request
 from pyshelf.core.tokens import TokenRecord, token_key
 
 CDN_DIR = Path(__file__).parents[2] / "infra" / "cdn"
@@ -42,26 +43,10 @@ def _store() -> DictStore:
     return DictStore({entry["key"]: entry["value"] for entry in TABLE["kvs"]})
 
 
-def _request(raw: dict[str, Any]) -> Request:
-    return Request(raw["method"], raw["uri"], raw["headers"], raw["querystring"])
-
-
-def _got(outcome: Outcome) -> dict[str, Any]:
-    """The outcome in the table's `expect` shape."""
-    if isinstance(outcome, Forward):
-        return {"uri": outcome.uri}
-    got: dict[str, Any] = {"status": outcome.status}
-    if outcome.location is not None:
-        got["location"] = outcome.location
-    if outcome.headers:
-        got["headers"] = dict(outcome.headers)
-    return got
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_case_table(case: dict[str, Any]) -> None:
-    outcome = route_viewer(_request(case["request"]), PRIVATE, _store(), TABLE["now"])
-    assert _got(outcome) == case["expect"]
+    outcome = route_viewer(viewer_request(case["request"]), PRIVATE, _store(), TABLE["now"])
+    assert outcome_json(outcome) == case["expect"]
 
 
 def test_case_names_are_unique_and_every_outcome_is_covered() -> None:
@@ -110,9 +95,9 @@ def test_the_cap_cases_straddle_the_limit() -> None:
 @pytest.mark.parametrize("case", ROUTING, ids=[c["name"] for c in ROUTING])
 def test_a_public_index_routes_as_before_and_never_reads_the_store(case: dict[str, Any]) -> None:
     store = _store()
-    outcome = route_viewer(_request(case["request"]), EdgeSettings(), store, TABLE["now"])
+    outcome = route_viewer(viewer_request(case["request"]), EdgeSettings(), store, TABLE["now"])
     expect = case["expect"]
-    assert _got(outcome) == expect
+    assert outcome_json(outcome) == expect
     assert store.keys == []
 
 

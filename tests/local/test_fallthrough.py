@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from edge_table import outcome_json, viewer_request
 
 from pyshelf.core.edge_auth import EdgeSettings, project_key, route_viewer
-from pyshelf.core.routing import Answer, Forward, Outcome, Request
+from pyshelf.core.routing import Answer, Forward, Request
 from pyshelf.core.tokens import TokenRecord, token_key
 
 CDN_DIR = Path(__file__).parents[2] / "infra" / "cdn"
@@ -46,27 +47,12 @@ def _settings(access: str) -> EdgeSettings:
     return EdgeSettings.from_mapping({"access": access, **TABLE["settings"]})
 
 
-def _request(raw: dict[str, Any]) -> Request:
-    return Request(raw["method"], raw["uri"], raw["headers"], raw["querystring"])
-
-
-def _got(outcome: Outcome) -> dict[str, Any]:
-    if isinstance(outcome, Forward):
-        return {"uri": outcome.uri}
-    got: dict[str, Any] = {"status": outcome.status}
-    if outcome.location is not None:
-        got["location"] = outcome.location
-    if outcome.headers:
-        got["headers"] = dict(outcome.headers)
-    return got
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_case_table(case: dict[str, Any]) -> None:
     store = TableStore()
     settings = _settings(case["access"])
-    outcome = route_viewer(_request(case["request"]), settings, store, TABLE["now"])
-    assert _got(outcome) == case["expect"]
+    outcome = route_viewer(viewer_request(case["request"]), settings, store, TABLE["now"])
+    assert outcome_json(outcome) == case["expect"]
     assert store.projects() == case["projects"]
 
 
@@ -115,15 +101,15 @@ def test_routing_table_is_unchanged_when_every_name_is_private(case: dict[str, A
             return "live"
 
     settings = EdgeSettings("public", UPSTREAM)
-    outcome = route_viewer(_request(case["request"]), settings, Everything(), TABLE["now"])
-    assert _got(outcome) == case["expect"]
+    outcome = route_viewer(viewer_request(case["request"]), settings, Everything(), TABLE["now"])
+    assert outcome_json(outcome) == case["expect"]
 
 
 def test_without_an_upstream_the_store_is_never_asked_about_projects() -> None:
     for case in CASES:
         store = TableStore()
         settings = EdgeSettings(case["access"])
-        route_viewer(_request(case["request"]), settings, store, TABLE["now"])
+        route_viewer(viewer_request(case["request"]), settings, store, TABLE["now"])
         assert store.projects() == [], case["name"]
 
 
