@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pyshelf.local.aws import client_environment
 
@@ -67,6 +69,19 @@ def basic_auth(token: str | None, user: str = "__token__") -> dict[str, str]:
         return {}
     encoded = base64.b64encode(f"{user}:{token}".encode()).decode()
     return {"Authorization": f"Basic {encoded}"}
+
+
+def status(index_url: str, path: str, token: str | None = None) -> int:
+    """One GET of `path` on the index (with the token, if any), redirects not followed."""
+    url = urlsplit(index_url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        connection.request("GET", path, headers=basic_auth(token))
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
 
 
 @dataclass

@@ -223,17 +223,8 @@ def test_a_reserved_name_never_falls_through(
     assert upstream_paths(indexes, seen_before) == []
 
 
-def status(server: served.Served, path: str, token: str) -> int:
-    """One GET of the index, with the token, redirects not followed."""
-    url = urlsplit(server.index_url)
-    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
-    try:
-        connection.request("GET", path, headers=served.basic_auth(token))
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+def status(server: served.Served, path: str, token: str | None = None) -> int:
+    return served.status(server.index_url, path, token)
 
 
 def wait_status(indexes: Indexes, path: str, wanted: int) -> None:

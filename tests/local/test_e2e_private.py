@@ -3,7 +3,6 @@ process for the module): every request needs a read token from the serve process
 
 from __future__ import annotations
 
-import http.client
 import re
 import subprocess
 import sys
@@ -91,15 +90,7 @@ def with_token(index_url: str, token: str, user: str = "__token__:") -> str:
 
 
 def status(server: served.Served, path: str, token: str | None = None) -> int:
-    url = urlsplit(server.index_url)
-    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
-    try:
-        connection.request("GET", path, headers=served.basic_auth(token))
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+    return served.status(server.index_url, path, token)
 
 
 def pip_download(index_url: str, project: str, target: Path) -> list[str]:
