@@ -28,6 +28,7 @@ from pyshelf.storage.memory import MemoryStore
 
 FOO = "foo/foo-1.0.tar.gz"
 BAR = "bar/bar-1.0-py3-none-any.whl"
+ROOT_PAGES = ("index.html", "index.json", "index.json.gz")  # the root lists no project
 
 
 class RecordingKVS:
@@ -140,9 +141,11 @@ def test_the_last_file_deleted_leaves_a_tombstone_and_a_reserved_name(store: Mem
         "put _pyshelf/tombstones/foo",
         "kvs update project:foo=reserved",
         "delete foo/index.html",
+        "delete foo/index.json.gz",
         "delete foo/index.json",
         "delete _pyshelf/projects/foo.json",
         "put index.html",
+        "put index.json.gz",
         "put index.json",
     ]
     assert kvs.list() == {"project:bar": "live", "project:foo": "reserved"}
@@ -158,7 +161,7 @@ def test_a_tombstone_is_written_without_a_set_too(store: MemoryStore) -> None:
     handle_event(sqs_event(created(FOO)), store)
     store.delete(FOO)
     handle_event(sqs_event(removed(FOO)), store)
-    assert keys_in(store) == {"_pyshelf/tombstones/foo", "index.html", "index.json"}
+    assert keys_in(store) == {"_pyshelf/tombstones/foo", *ROOT_PAGES}
 
 
 def test_a_re_upload_makes_the_name_live_again(store: MemoryStore) -> None:
@@ -400,4 +403,4 @@ def test_a_stale_invocation_that_added_a_retired_name_retires_it_again(
     assert kvs.list() == {"project:foo": "reserved"}
     regenerate_project(b_view, canonicalize_name("foo"), project_set=kvs_set(kvs))
     assert kvs.list() == {"project:foo": "reserved"}
-    assert keys_in(store) == {"_pyshelf/tombstones/foo", "index.html", "index.json"}
+    assert keys_in(store) == {"_pyshelf/tombstones/foo", *ROOT_PAGES}

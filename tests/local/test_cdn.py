@@ -71,7 +71,7 @@ def test_pages_are_negotiated(cdn: tuple[CDN, io.StringIO]) -> None:
     assert (response.status, body) == (200, b'{"name":"foo"}')
     assert response.headers["Content-Type"] == layout.JSON_TYPE
     assert response.headers["Cache-Control"] == layout.PAGE_CACHE_CONTROL
-    assert response.headers["Vary"] == "Accept"
+    assert response.headers["Vary"] == "Accept, Accept-Encoding"
     response, body = _request(server, "/", headers={"Accept": "*/*"})
     assert (body, response.headers["Content-Type"]) == (b"<root/>", layout.HTML_TYPE)
 
