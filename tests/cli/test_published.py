@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -110,7 +110,7 @@ def test_http_index_takes_the_page_gzipped_and_decodes_it(index_url: str) -> Non
         HttpIndex(index_url).project(NormalizedName("badgzip"))
 
 
-def _bucket(plain: dict[str, object] | None, variant: bytes | None) -> MemoryStore:
+def _bucket(plain: Mapping[str, object] | None, variant: bytes | None) -> MemoryStore:
     store = MemoryStore("b")
     if plain is not None:
         store.put("demo/index.json", json.dumps(plain).encode(), content_type=JSON_TYPE)

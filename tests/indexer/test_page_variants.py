@@ -13,7 +13,7 @@ from storage_reads import RecordingStore, body, sha256
 from pyshelf.core.filenames import normalize_project
 from pyshelf.indexer.derived import Derived, write_derived
 from pyshelf.indexer.regenerate import regenerate_project, regenerate_root, reindex
-from pyshelf.storage import SHA256_META, PreconditionFailed
+from pyshelf.storage import SHA256_META, PreconditionFailed, Storage
 from pyshelf.storage.memory import MemoryStore
 
 FOO = normalize_project("foo")
@@ -82,14 +82,15 @@ def test_a_crash_between_variant_and_page_is_repaired(indexed: MemoryStore) -> N
     """The variant goes first: a page that failed to follow is written next time."""
 
     class PageWriteFails(MemoryStore):
-        def put(self, key: str, data: bytes, **kwargs: Any) -> str:
+        def put(self, key: str, body: bytes, **kwargs: Any) -> str:
             if key == "foo/index.json":
                 raise OSError("the invocation died")
-            return super().put(key, data, **kwargs)
+            return super().put(key, body, **kwargs)
 
     indexed.put("foo/foo-2.0-py3-none-any.whl", wheel("foo", "2.0"), content_type="a/b")
     with pytest.raises(OSError, match="died"):
-        regenerate_project(PageWriteFails(indexed.bucket, indexed.contents), FOO)
+        failing: Storage = PageWriteFails(indexed.bucket, indexed.contents)
+        regenerate_project(failing, FOO)
     assert b"foo-2.0" in gzip.decompress(body(indexed, "foo/index.json.gz"))
     assert b"foo-2.0" not in body(indexed, "foo/index.json")
     assert "put foo/index.json" in _regenerate(indexed)

@@ -18,6 +18,7 @@ from pyshelf.core.edge_auth import EdgeSettings, TokenStore, project_key
 from pyshelf.core.tokens import TokenRecord, token_key
 from pyshelf.local.accesslog import AccessLog
 from pyshelf.local.cdn import CDN
+from pyshelf.storage.s3 import S3Store
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -110,9 +111,8 @@ BIG_HTML = b"<html>" + b"<a href='x'>foo-1.0.tar.gz</a>\n" * 100 + b"</html>"
 
 
 def _put_page(s3: S3Client, bucket: str, key: str, body: bytes, encoding: str | None) -> None:
-    extra = {"ContentEncoding": encoding} if encoding else {}
     content_type = layout.HTML_TYPE if key.endswith(".html") else layout.JSON_TYPE
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra)
+    S3Store(s3, bucket).put(key, body, content_type=content_type, content_encoding=encoding)
 
 
 def test_a_gzip_client_gets_the_stored_variant_as_it_is(
