@@ -149,3 +149,11 @@ def test_reindex_repairs_a_forged_variant(indexed: MemoryStore, key: str, forged
     assert _regenerate(indexed) == []  # the event path trusts the recorded sha256
     reindex(indexed)
     assert gzip.decompress(body(indexed, key + ".gz")) == body(indexed, key)
+
+
+def test_reindex_of_an_intact_index_rewrites_no_variant(indexed: MemoryStore) -> None:
+    """Reindex compares a variant's decoded bytes with the page: intact ones are left alone."""
+    recording = RecordingStore(indexed)
+    reindex(recording)
+    assert "get foo/index.json.gz" in recording.calls
+    assert [call for call in recording.calls if call.startswith(("put ", "delete "))] == []
