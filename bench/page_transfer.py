@@ -138,7 +138,7 @@ def _pip_download(env: dict[str, str], url: str, into: Path, *, check: bool = Tr
 
 def _uv_compile(env: dict[str, str], url: str, *, check: bool = True) -> None:
     command = [served.tool("uv"), "pip", "compile", "-", "--python", sys.executable]
-    command += ["--no-header", "--index-url", url]
+    command += ["--no-header", "--no-cache", "--index-url", url]
     requirement = f"{PROJECT}==1.0.0\n"
     if check:
         served.run(command, env, input=requirement)
