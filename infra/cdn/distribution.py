@@ -7,6 +7,17 @@ indexer's batching window, without invalidations. Invalidations would cost $0.00
 TTL costs one conditional S3 GET per page, edge location and 10 s while the page is being read.
 Files and `.metadata` never change under their name, so they are cached for a year. Missing keys
 (404, e.g. a project that is about to appear) are cached for NOT_FOUND_TTL only.
+
+Compression: CloudFront compresses text/html (and `.metadata`) itself, but not the PEP 691 type
+`application/vnd.pypi.simple.v1+json`. So the indexer stores beside each JSON page its gzip
+variant `<page>.gz` (`Content-Encoding: gzip`), and the function sends a viewer whose
+Accept-Encoding accepts gzip there (docs/layout.md); everyone else gets the plain page. The cache
+key needs nothing more: the function runs before the cache, so the rewritten URI (`index.json`
+or `index.json.gz`) is in the key already. The policies' Accept-Encoding normalization (gzip and
+br on) also puts the normalized value (br, gzip or none) in the key, which lets the edge keep
+its own compressed copies of HTML and only splits the plain JSON page's entries further. The
+edge never compresses the variant again: it carries Content-Encoding. Pages carry
+`Vary: Accept, Accept-Encoding` for caches on the way.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from infra.nag import acknowledge, skip_checkov
 from pyshelf.constants import (
     DISTRIBUTION_SUFFIXES,
     METADATA_SUFFIX,
+    PAGE_VARY,
     PRIVATE_FILE_CACHE_CONTROL,
     PRIVATE_PAGE_CACHE_CONTROL,
 )
@@ -172,7 +184,7 @@ class PackageCdn(Construct):
             default_ttl=PAGE_DEFAULT_TTL,
             max_ttl=PAGE_MAX_TTL,
         )
-        custom = {"Vary": "Accept"}
+        custom = {"Vary": PAGE_VARY}
         if self._private:
             custom["Cache-Control"] = PRIVATE_PAGE_CACHE_CONTROL
         headers = _security_headers(self, "PagesHeaders", csp=PAGE_CSP, custom=custom)

@@ -9,7 +9,9 @@ import crypto from 'crypto';
 //   /<project>           301 /<project>/;  non-normalized name  301 to the normalized one
 //   invalid name, deeper paths, empty segments  404 (this also hides _pyshelf/)
 // Page format: ?format= (a media type, or json / html) first, then Accept q-values; JSON wins
-// ties; HTML by default (browsers, curl).
+// ties; HTML by default (browsers, curl). The JSON page goes to its gzip variant index.json.gz
+// (stored with Content-Encoding: gzip) when Accept-Encoding accepts gzip: gzip or x-gzip at
+// q > 0, or * at q > 0 when neither is named; CloudFront compresses HTML itself.
 // Private: no usable read token (core/tokens.py record in the KVS) 401; a project scope not
 // covering the normalized project (the root: unscoped only) 403, checked before redirects.
 // Fall-through (CONFIG.upstream): a project page (any form) of a name that is not private here
@@ -46,20 +48,25 @@ function quality(params) {
     return 1;
 }
 
+// [name, q] of each item of an Accept or Accept-Encoding value, lower-cased.
+function items(value) {
+    return value.split(',').map(function (item) {
+        var parts = item.split(';').map(function (p) { return p.trim().toLowerCase(); });
+        return [parts[0], quality(parts.slice(1))];
+    });
+}
+
 // 'index.json', 'index.html', or null when the value accepts neither.
 function choose(accept) {
     var jsonQ = 0;
     var htmlQ = 0;
-    var items = accept.split(',');
-    for (var i = 0; i < items.length; i++) {
-        var parts = items[i].split(';').map(function (p) { return p.trim().toLowerCase(); });
-        var q = quality(parts.slice(1));
-        if (JSON_TYPES[parts[0]] === true) {
-            jsonQ = Math.max(jsonQ, q);
-        } else if (HTML_TYPES[parts[0]] === true) {
-            htmlQ = Math.max(htmlQ, q);
+    items(accept).forEach(function (item) {
+        if (JSON_TYPES[item[0]] === true) {
+            jsonQ = Math.max(jsonQ, item[1]);
+        } else if (HTML_TYPES[item[0]] === true) {
+            htmlQ = Math.max(htmlQ, item[1]);
         }
-    }
+    });
     if (jsonQ > 0 && jsonQ >= htmlQ) {
         return 'index.json';
     }
@@ -122,8 +129,24 @@ function upstream(project) {
     });
 }
 
+// Accept-Encoding accepts gzip: the highest q of gzip/x-gzip, else of *, is above 0.
+function gzipped(header) {
+    var named = -1;
+    var any = -1;
+    items(header ? header.value : '').forEach(function (item) {
+        if (item[0] === 'gzip' || item[0] === 'x-gzip') {
+            named = Math.max(named, item[1]);
+        } else if (item[0] === '*') {
+            any = Math.max(any, item[1]);
+        }
+    });
+    return (named < 0 ? any : named) > 0;
+}
+
 function page(request, folder) {
-    request.uri = folder + negotiate(request);
+    var name = negotiate(request);
+    var gz = name === 'index.json' && gzipped(request.headers['accept-encoding']);
+    request.uri = folder + name + (gz ? '.gz' : '');
     return request;
 }
 

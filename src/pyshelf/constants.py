@@ -41,3 +41,7 @@ IMMUTABLE_MAX_AGE_SECONDS = 365 * 24 * 3600
 # one token. The edge still caches it and checks the token on every request, before its cache.
 PRIVATE_PAGE_CACHE_CONTROL = f"private, max-age={PAGE_MAX_AGE_SECONDS}"
 PRIVATE_FILE_CACHE_CONTROL = f"private, max-age={IMMUTABLE_MAX_AGE_SECONDS}, immutable"
+# The Vary of every page (the stack's response headers policy, `pyshelf serve`): which page a
+# request gets depends on Accept (HTML or JSON) and Accept-Encoding (a JSON page's gzip variant;
+# the edge compresses HTML).
+PAGE_VARY = "Accept, Accept-Encoding"

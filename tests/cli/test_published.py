@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from packaging.utils import NormalizedName
 
 from pyshelf.publish.index_reader import (
+    BucketIndex,
     HttpIndex,
     IndexRefused,
     IndexUnreadable,
@@ -19,6 +21,7 @@ from pyshelf.publish.index_reader import (
     WaitResult,
     wait_until_listed,
 )
+from pyshelf.storage.memory import MemoryStore
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 PAGE = {
@@ -38,6 +41,7 @@ PAGE = {
 }
 
 
+SENT: list[str | None] = []  # the Content-Encoding of each page the server sent
 GOOD_TOKEN = "pyshelf_good"
 # base64 of "__token__:pyshelf_good", what pip sends for https://__token__:pyshelf_good@host/
 GOOD_AUTHORIZATION = "Basic X190b2tlbl9fOnB5c2hlbGZfZ29vZA=="
@@ -48,6 +52,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/broken/":
             self.send_error(500)
             return
+        if self.path == "/badgzip/":
+            self._send(b"not gzip", "gzip")
+            return
         if self.path.startswith("/private/"):
             if self.headers["Authorization"] != GOOD_AUTHORIZATION:
                 self.send_error(401)
@@ -57,8 +64,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         body = json.dumps(PAGE).encode()
+        if "gzip" in self.headers.get("Accept-Encoding", ""):  # as the CDN does
+            self._send(gzip.compress(body), "gzip")
+        else:
+            self._send(body, None)
+
+    def _send(self, body: bytes, coding: str | None) -> None:
+        SENT.append(coding)
         self.send_response(200)
         self.send_header("Content-Type", JSON_TYPE)
+        if coding:
+            self.send_header("Content-Encoding", coding)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -83,6 +99,36 @@ def test_http_index_asks_for_json_and_parses_the_page(index_url: str) -> None:
     assert page.hashes() == {"demo-1.0.tar.gz": "aa", "demo-2.0.tar.gz": "bb"}
     assert [f.yanked for f in page.files] == [None, "broken"]
     assert str(page.latest) == "1.0", "a yanked release is not the latest"
+
+
+def test_http_index_takes_the_page_gzipped_and_decodes_it(index_url: str) -> None:
+    SENT.clear()
+    page = HttpIndex(index_url).project(NormalizedName("demo"))
+    assert SENT == ["gzip"]
+    assert page is not None and page.hashes()["demo-1.0.tar.gz"] == "aa"
+    with pytest.raises(IndexUnreadable, match="/badgzip/: a body sent as gzip does not"):
+        HttpIndex(index_url).project(NormalizedName("badgzip"))
+
+
+def _bucket(plain: Mapping[str, object] | None, variant: bytes | None) -> MemoryStore:
+    store = MemoryStore("b")
+    if plain is not None:
+        store.put("demo/index.json", json.dumps(plain).encode(), content_type=JSON_TYPE)
+    if variant is not None:
+        store.put("demo/index.json.gz", variant, content_type=JSON_TYPE, content_encoding="gzip")
+    return store
+
+
+def test_bucket_index_reads_the_gzip_variant_else_the_page() -> None:
+    newer = {**PAGE, "files": PAGE["files"][:1]}  # type: ignore[index]
+    both = BucketIndex(_bucket(PAGE, gzip.compress(json.dumps(newer).encode())))
+    page = both.project(NormalizedName("demo"))
+    assert page is not None and list(page.hashes()) == ["demo-1.0.tar.gz"]
+    page = BucketIndex(_bucket(PAGE, None)).project(NormalizedName("demo"))
+    assert page is not None and len(page.files) == 2
+    assert BucketIndex(_bucket(None, None)).project(NormalizedName("demo")) is None
+    with pytest.raises(IndexUnreadable, match=r"demo/index\.json\.gz: a body sent as gzip"):
+        BucketIndex(_bucket(PAGE, b"{}")).project(NormalizedName("demo"))
 
 
 def test_http_index_unknown_project_is_none_and_errors_are_reported(index_url: str) -> None:

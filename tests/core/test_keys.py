@@ -64,3 +64,40 @@ def test_is_filed(key: str, filed: bool) -> None:
 
 def test_yank_key_uses_the_canonical_version() -> None:
     assert layout.yank_key(canonicalize_name("foo"), "1.0.0-RC1") == "foo/1.0.0rc1.yank"
+
+
+@pytest.mark.parametrize(
+    ("key", "project"),
+    [("foo/index.json.gz", "foo"), ("index.json.gz", None)],
+)
+def test_gzip_variants_of_json_pages(key: str, project: str | None) -> None:
+    info = layout.classify(key)
+    assert isinstance(info, layout.PageVariantKey)
+    assert info.project == project
+    page = key.removesuffix(".gz")
+    assert layout.gzip_variant_key(page) == key
+    assert (
+        layout.headers_of(key)
+        == layout.headers_of(page)
+        == (
+            layout.JSON_TYPE,
+            layout.PAGE_CACHE_CONTROL,
+        )
+    )
+    assert layout.content_encoding_of(key) == "gzip"
+    assert layout.content_encoding_of(page) is None
+
+
+@pytest.mark.parametrize(
+    "key", ["foo/index.html.gz", "Foo_Bar/index.json.gz", "foo/bar/index.json.gz", "index.gz"]
+)
+def test_no_other_gz_key_is_a_page_variant(key: str) -> None:
+    assert layout.classify(key).kind == "other"
+    assert layout.content_encoding_of(key) is None
+
+
+@pytest.mark.parametrize(
+    "key", ["foo/index.html", "index.html", "foo/foo-1.0.tar.gz", "_pyshelf/projects/foo.json"]
+)
+def test_only_json_pages_have_a_gzip_variant(key: str) -> None:
+    assert layout.gzip_variant_key(key) is None

@@ -12,6 +12,7 @@ import pytest
 from packaging.version import Version
 
 from pyshelf.core import render
+from pyshelf.core.encoding import decoded, gzip_body
 from pyshelf.core.filenames import parse_distribution
 from pyshelf.core.page_model import FileFacts, Listed, ProjectPage, build_project_page
 
@@ -88,6 +89,15 @@ def test_html_parses_back_with_pypi_simple() -> None:
     assert page.repository_version == "1.1"
     assert len(page.packages) == 4
     _check_packages(page.packages)
+
+
+def test_the_json_pages_gzip_variants_parse_back_with_pypi_simple() -> None:
+    """What a gzip-accepting client gets (docs/layout.md), decoded as it decodes it."""
+    project = decoded(gzip_body(render.project_json(sample_page())), "gzip")
+    page = pypi_simple.ProjectPage.from_json_data(json.loads(project), BASE)
+    _check_packages(page.packages)
+    root = decoded(gzip_body(render.root_json(["bar", "foo"])), "gzip")
+    assert pypi_simple.IndexPage.from_json_data(json.loads(root)).projects == ["bar", "foo"]
 
 
 def test_json_parses_back_with_pypi_simple() -> None:

@@ -29,6 +29,7 @@ from pyshelf.storage.memory import MemoryStore
 FOO = "foo/foo-1.0.tar.gz"
 BAR = "bar/bar-1.0-py3-none-any.whl"
 EMPTY_CACHE = "_pyshelf/projects/foo.json"
+ROOT_PAGES = ("index.html", "index.json", "index.json.gz")  # the root lists no project
 
 
 class RecordingKVS:
@@ -142,8 +143,10 @@ def test_the_last_file_deleted_leaves_a_tombstone_and_a_reserved_name(store: Mem
         "kvs update project:foo=reserved",
         "put _pyshelf/projects/foo.json",  # zero bytes: no files (never deleted)
         "delete foo/index.html",
+        "delete foo/index.json.gz",
         "delete foo/index.json",
         "put index.html",
+        "put index.json.gz",
         "put index.json",
     ]
     assert kvs.list() == {"project:bar": "live", "project:foo": "reserved"}
@@ -159,7 +162,7 @@ def test_a_tombstone_is_written_without_a_set_too(store: MemoryStore) -> None:
     handle_event(sqs_event(created(FOO)), store)
     store.delete(FOO)
     handle_event(sqs_event(removed(FOO)), store)
-    assert keys_in(store) == {EMPTY_CACHE, "_pyshelf/tombstones/foo", "index.html", "index.json"}
+    assert keys_in(store) == {EMPTY_CACHE, "_pyshelf/tombstones/foo", *ROOT_PAGES}
     assert body(store, EMPTY_CACHE) == b""
 
 
@@ -402,5 +405,5 @@ def test_a_stale_invocation_that_added_a_retired_name_retires_it_again(
     assert kvs.list() == {"project:foo": "reserved"}
     regenerate_project(b_view, canonicalize_name("foo"), project_set=kvs_set(kvs))
     assert kvs.list() == {"project:foo": "reserved"}
-    assert keys_in(store) == {EMPTY_CACHE, "_pyshelf/tombstones/foo", "index.html", "index.json"}
+    assert keys_in(store) == {EMPTY_CACHE, "_pyshelf/tombstones/foo", *ROOT_PAGES}
     assert body(store, EMPTY_CACHE) == b""

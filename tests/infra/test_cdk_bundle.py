@@ -33,6 +33,7 @@ LAMBDA_MODULES = [
     "pyshelf.access.store",
     "pyshelf.constants",
     "pyshelf.core",
+    "pyshelf.core.encoding",
     "pyshelf.core.errors",
     "pyshelf.core.events",
     "pyshelf.core.facts_cache",

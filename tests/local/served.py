@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pyshelf.core.encoding import decoded
 from pyshelf.local.aws import client_environment
 
 START_TIMEOUT = 60.0
@@ -119,12 +120,16 @@ class Served:
             lines = again
         return lines
 
-    def page(self, project: str, token: str | None = None) -> dict[str, Any]:
-        """The project's JSON page; `token` is sent as pip sends it (private index)."""
-        headers = {"Accept": JSON_ACCEPT} | basic_auth(token)
+    def page(
+        self, project: str, token: str | None = None, accept_encoding: str = "gzip, deflate"
+    ) -> dict[str, Any]:
+        """The project's JSON page, asked for gzipped as pip does (decoded by its
+        Content-Encoding); `token` is sent as pip sends it (private index)."""
+        headers = {"Accept": JSON_ACCEPT, "Accept-Encoding": accept_encoding} | basic_auth(token)
         request = urllib.request.Request(f"{self.index_url}{project}/", headers=headers)
         with urllib.request.urlopen(request, timeout=10) as response:
-            document: dict[str, Any] = json.load(response)
+            body = decoded(response.read(), response.headers.get("Content-Encoding"))
+            document: dict[str, Any] = json.loads(body)
             return document
 
     def wait_listed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import http.client
 import io
 import time
@@ -17,6 +18,7 @@ from pyshelf.core.edge_auth import EdgeSettings, TokenStore, project_key
 from pyshelf.core.tokens import TokenRecord, token_key
 from pyshelf.local.accesslog import AccessLog
 from pyshelf.local.cdn import CDN
+from pyshelf.storage.s3 import S3Store
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -71,7 +73,7 @@ def test_pages_are_negotiated(cdn: tuple[CDN, io.StringIO]) -> None:
     assert (response.status, body) == (200, b'{"name":"foo"}')
     assert response.headers["Content-Type"] == layout.JSON_TYPE
     assert response.headers["Cache-Control"] == layout.PAGE_CACHE_CONTROL
-    assert response.headers["Vary"] == "Accept"
+    assert response.headers["Vary"] == "Accept, Accept-Encoding"
     response, body = _request(server, "/", headers={"Accept": "*/*"})
     assert (body, response.headers["Content-Type"]) == (b"<root/>", layout.HTML_TYPE)
 
@@ -102,6 +104,65 @@ def test_range_and_conditional_requests(cdn: tuple[CDN, io.StringIO]) -> None:
     etag = response.headers["ETag"]
     response, body = _request(server, path, headers={"If-None-Match": etag})
     assert (response.status, body) == (304, b"")
+
+
+GZIP = {"Accept": PIP_ACCEPT, "Accept-Encoding": "gzip, deflate"}
+BIG_HTML = b"<html>" + b"<a href='x'>foo-1.0.tar.gz</a>\n" * 100 + b"</html>"
+
+
+def _put_page(s3: S3Client, bucket: str, key: str, body: bytes, encoding: str | None) -> None:
+    content_type = layout.HTML_TYPE if key.endswith(".html") else layout.JSON_TYPE
+    S3Store(s3, bucket).put(key, body, content_type=content_type, content_encoding=encoding)
+
+
+def test_a_gzip_client_gets_the_stored_variant_as_it_is(
+    s3: S3Client, bucket: str, cdn: tuple[CDN, io.StringIO]
+) -> None:
+    server, stream = cdn
+    coded = gzip.compress(b'{"name":"foo"}', mtime=0)
+    _put_page(s3, bucket, "foo/index.json.gz", coded, "gzip")
+    response, body = _request(server, "/foo/", headers=GZIP)
+    assert (response.status, body) == (200, coded)
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Content-Type"] == layout.JSON_TYPE
+    assert response.headers["Vary"] == "Accept, Accept-Encoding"
+    for refused in ({"Accept": PIP_ACCEPT}, {**GZIP, "Accept-Encoding": "gzip;q=0, br"}):
+        response, body = _request(server, "/foo/", headers=refused)
+        assert (body, response.headers["Content-Encoding"]) == (b'{"name":"foo"}', None)
+    deadline = time.monotonic() + 5  # a line is written once its response is sent
+    while len(stream.getvalue().splitlines()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sent = sorted(line.split("] ", 1)[1] for line in stream.getvalue().splitlines())
+    assert sent[-1] == f'"GET /foo/ HTTP/1.1" 200 {len(coded)} "foo/index.json.gz"'
+
+
+def test_html_is_gzipped_at_the_edge_for_gzip_clients(
+    s3: S3Client, bucket: str, cdn: tuple[CDN, io.StringIO]
+) -> None:
+    server, _ = cdn
+    _put_page(s3, bucket, "foo/index.html", BIG_HTML, None)
+    browser = {"Accept": "text/html", "Accept-Encoding": "gzip, deflate, br"}
+    response, body = _request(server, "/foo/", headers=browser)
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == BIG_HTML
+    assert response.headers["Content-Length"] == str(len(body))
+    assert response.headers["Vary"] == "Accept, Accept-Encoding"
+    etag = response.headers["ETag"]
+    assert etag.startswith('W/"')  # CloudFront weakens the ETag of what it compresses
+    response, body = _request(server, "/foo/", headers={**browser, "If-None-Match": etag})
+    assert (response.status, body) == (304, b"")
+    response, body = _request(server, "/foo/", headers={"Accept": "text/html"})
+    assert (body, response.headers["Content-Encoding"]) == (BIG_HTML, None)
+    assert not response.headers["ETag"].startswith("W/")
+
+
+def test_the_edge_leaves_small_html_and_files_as_they_are(cdn: tuple[CDN, io.StringIO]) -> None:
+    server, _ = cdn
+    everything = {"Accept-Encoding": "gzip"}
+    response, body = _request(server, "/", headers=everything)  # under 1,000 bytes
+    assert (body, response.headers["Content-Encoding"]) == (b"<root/>", None)
+    response, body = _request(server, "/foo/foo-1.0%2Blocal-py3-none-any.whl", headers=everything)
+    assert (body, response.headers["Content-Encoding"]) == (b"0123456789", None)
 
 
 def test_redirects_keep_the_query(cdn: tuple[CDN, io.StringIO]) -> None:

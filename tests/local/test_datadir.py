@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +96,7 @@ def test_sync_then_load_round_trips(s3: S3Client, fresh: str, tmp_path: Path) ->
     contents = {
         "foo/foo-1.0-py3-none-any.whl": b"wheel",
         "foo/index.html": b"<html/>",
+        "foo/index.json.gz": gzip.compress(b"{}"),
         "_pyshelf/projects/foo.json": b"{}",
         "notes.txt": b"hello",
     }
@@ -105,7 +107,7 @@ def test_sync_then_load_round_trips(s3: S3Client, fresh: str, tmp_path: Path) ->
     stale.write_bytes(b"old")
     data = DataDir(tmp_path)
     result = data.sync(S3Store(s3, fresh))
-    assert (result.written, result.removed) == (4, 1)
+    assert (result.written, result.removed) == (5, 1)
     assert not stale.parent.exists()
     assert data.sync(S3Store(s3, fresh)).written == 0  # unchanged objects are not fetched again
 
@@ -115,12 +117,15 @@ def test_sync_then_load_round_trips(s3: S3Client, fresh: str, tmp_path: Path) ->
     restored = f"{fresh}-restored"
     s3.create_bucket(Bucket=restored)
     backdated: dict[str, datetime] = {}
-    assert DataDir(tmp_path).load(S3Store(s3, restored), backdated.__setitem__) == 4
+    assert DataDir(tmp_path).load(S3Store(s3, restored), backdated.__setitem__) == 5
     assert backdated["notes.txt"] == modified
     for key, body in contents.items():
         got = s3.get_object(Bucket=restored, Key=key)
         assert got["Body"].read() == body
         assert got["ContentType"] == layout.headers_of(key)[0]
+        assert got.get("ContentEncoding") == layout.content_encoding_of(key)
+    variant = s3.head_object(Bucket=restored, Key="foo/index.json.gz")
+    assert variant["ContentEncoding"] == "gzip"  # a restored variant is still served decodable
 
 
 def test_a_key_that_is_also_a_folder_is_counted_as_not_storable(

@@ -195,3 +195,24 @@ def test_uv_resolving_many_versions_downloads_no_wheel(
     assert any(p.endswith(".whl.metadata") for p in paths)
     for path in paths:
         assert path.endswith((".metadata", "/")), f"uv fetched {path}"
+
+
+@pytest.mark.parametrize("client", ["pip", "uv"])
+def test_pip_and_uv_get_the_json_page_gzipped(
+    server: served.Served, env: dict[str, str], hello: dict[str, Path], tmp_path: Path, client: str
+) -> None:
+    """Their real requests reach the page's gzip variant (the access log names the key)."""
+    server.wait_listed(PROJECT, {p.name for p in hello.values()})
+    before = len(server.access_lines(settle=0.3))
+    if client == "pip":
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--index-url"]
+        served.run([*command, server.index_url, "-d", str(tmp_path), "hello-world==1.0"], env)
+    else:
+        # --no-cache: an earlier test's page may still be fresh in uv's cache (max-age=10)
+        assert "hello-world==1.0" in _compile(server, env, "hello-world==1.0", "--no-cache")
+    pages = [
+        line for line in server.access_lines(settle=0.3)[before:] if '"GET /hello-world/ ' in line
+    ]
+    assert pages, f"{client} did not read the project page"
+    for line in pages:
+        assert line.endswith(' "hello-world/index.json.gz"'), line

@@ -30,6 +30,7 @@ Headers = tuple[str, str | None, dict[str, str]]
 class Subject:
     store: Storage
     headers: Callable[[str], Headers]
+    content_encoding: Callable[[str], str | None]
 
 
 def _teach_moto_s3_conditions(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +66,12 @@ def memory_subject() -> Subject:
         assert stored is not None
         return stored.content_type, stored.cache_control, dict(stored.metadata)
 
-    return Subject(store, headers)
+    def content_encoding(key: str) -> str | None:
+        stored = store.stored(key)
+        assert stored is not None
+        return stored.content_encoding
+
+    return Subject(store, headers, content_encoding)
 
 
 def s3_subject(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> Subject:
@@ -75,7 +81,10 @@ def s3_subject(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> Subject:
         head = store.client.head_object(Bucket=store.bucket, Key=key)
         return head["ContentType"], head.get("CacheControl"), head["Metadata"]
 
-    return Subject(store, headers)
+    def content_encoding(key: str) -> str | None:
+        return store.client.head_object(Bucket=store.bucket, Key=key).get("ContentEncoding")
+
+    return Subject(store, headers, content_encoding)
 
 
 @pytest.fixture(params=["memory", "s3"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +46,17 @@ def test_headers_and_metadata_are_kept(subject: Subject) -> None:
     subject.store.put("p/i.html", b"<html/>", content_type="text/html", cache_control="no-store")
     assert subject.headers("p/i.html") == ("text/html", "no-store", {})
     assert subject.store.head("p/i.html") == Head(md5_etag(b"<html/>"), None)
+
+
+def test_content_encoding_is_stored_and_the_body_kept_as_sent(subject: Subject) -> None:
+    coded = gzip.compress(b'{"name": "p"}', mtime=0)
+    subject.store.put("p/index.json.gz", coded, content_type=TYPE, content_encoding="gzip")
+    subject.store.put("p/index.json", b"{}", content_type=TYPE)
+    assert subject.content_encoding("p/index.json.gz") == "gzip"
+    assert subject.content_encoding("p/index.json") is None
+    blob = subject.store.get("p/index.json.gz")
+    assert blob is not None
+    assert blob.body == coded  # never decoded on the way in or out
 
 
 def test_download_streams_the_object_and_tells_what_it_read(subject: Subject) -> None:

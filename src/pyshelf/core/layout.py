@@ -29,6 +29,11 @@ TOMBSTONE_PREFIX = PRIVATE_PREFIX + "tombstones/"
 ROOT_HTML = "index.html"
 ROOT_JSON = "index.json"
 PAGE_NAMES = (ROOT_HTML, ROOT_JSON)
+# A JSON page's gzip variant: the same page, stored compressed (`Content-Encoding: gzip`) for
+# the CDN to serve to clients that accept gzip (CloudFront does not compress this media type).
+GZIP_SUFFIX = ".gz"
+GZIP_PAGE = ROOT_JSON + GZIP_SUFFIX
+GZIP_ENCODING = "gzip"
 
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -81,6 +86,14 @@ class PageKey:
 
 
 @dataclass(frozen=True, slots=True)
+class PageVariantKey:
+    """The gzip variant of a JSON page (`index.json.gz`): of a project, or of the root (None)."""
+
+    project: NormalizedName | None
+    kind: ClassVar[str] = "page-variant"
+
+
+@dataclass(frozen=True, slots=True)
 class FactsCacheKey:
     project: NormalizedName
     kind: ClassVar[str] = "facts-cache"
@@ -103,7 +116,14 @@ class OtherKey:
 
 
 KeyInfo = (
-    DistributionKey | YankKey | MetadataKey | PageKey | FactsCacheKey | TombstoneKey | OtherKey
+    DistributionKey
+    | YankKey
+    | MetadataKey
+    | PageKey
+    | PageVariantKey
+    | FactsCacheKey
+    | TombstoneKey
+    | OtherKey
 )
 """What a key is: one of the kinds of docs/layout.md's table."""
 
@@ -117,8 +137,8 @@ def distribution_content_type(filename: str) -> str:
 def headers_of(key: str) -> tuple[str, str | None]:
     """(Content-Type, Cache-Control or None) an object is stored with: docs/layout.md's table."""
     match classify(key):
-        case PageKey():
-            return (JSON_TYPE if key.endswith(ROOT_JSON) else HTML_TYPE), PAGE_CACHE_CONTROL
+        case PageKey() | PageVariantKey():  # a variant has its page's type (and coding)
+            return (HTML_TYPE if key.endswith(ROOT_HTML) else JSON_TYPE), PAGE_CACHE_CONTROL
         case MetadataKey():
             return METADATA_TYPE, IMMUTABLE_CACHE_CONTROL
         case FactsCacheKey():
@@ -129,6 +149,11 @@ def headers_of(key: str) -> tuple[str, str | None]:
             return YANK_TYPE, PRIVATE_CACHE_CONTROL
         case _:
             return mimetypes.guess_type(key)[0] or DISTRIBUTION_TYPE, None
+
+
+def content_encoding_of(key: str) -> str | None:
+    """The Content-Encoding an object is stored with: `gzip` for a page variant, else None."""
+    return GZIP_ENCODING if isinstance(classify(key), PageVariantKey) else None
 
 
 def project_prefix(project: NormalizedName) -> str:
@@ -147,6 +172,14 @@ def page_keys(project: NormalizedName | None) -> tuple[str, str]:
     """(html, json) page keys of a project, or of the root for None."""
     folder = "" if project is None else project_prefix(project)
     return folder + ROOT_HTML, folder + ROOT_JSON
+
+
+def gzip_variant_key(page_key: str) -> str | None:
+    """The gzip variant of a JSON page key, or None for any other key (HTML pages have none:
+    CloudFront compresses text/html itself)."""
+    if isinstance(classify(page_key), PageKey) and page_key.endswith(ROOT_JSON):
+        return page_key + GZIP_SUFFIX
+    return None
 
 
 def facts_cache_key(project: NormalizedName) -> str:
@@ -193,8 +226,8 @@ def classify(key: str) -> KeyInfo:
     folder_project = _as_normalized(folder)
     if base.endswith(METADATA_SUFFIX):
         return MetadataKey(folder_project)
-    if base in PAGE_NAMES and (folder == "" or folder_project):
-        return PageKey(folder_project)
+    if base in (*PAGE_NAMES, GZIP_PAGE) and (folder == "" or folder_project):
+        return PageKey(folder_project) if base in PAGE_NAMES else PageVariantKey(folder_project)
     if base.endswith(YANK_SUFFIX):
         return _classify_yank(key, folder_project)
     try:

@@ -8,7 +8,10 @@ of `infra/cdn/routing_cases.json`. Rules:
   or with an empty segment, is 404.
 - A page URI is rewritten to `index.json` or `index.html` by content negotiation: `?format=` first
   (a media type, or `json` / `html`), then the Accept header's q-values; JSON wins ties, HTML is
-  the default.
+  the default. The JSON page goes to its gzip variant `index.json.gz` (stored with
+  `Content-Encoding: gzip`) when Accept-Encoding accepts gzip: `gzip` or `x-gzip` with q > 0, or,
+  when neither is named, `*` with q > 0. No Accept-Encoding, `identity`, `gzip;q=0`: the plain
+  page. HTML pages are never rewritten so (the CDN compresses text/html itself).
 - `<project>` must be a valid (ASCII) project name (else 404, which also hides `_pyshelf/`); a
   name that is not normalized is redirected (301) to its normalized form, keeping the rest of
   the URL and the query string as sent.
@@ -34,6 +37,7 @@ from urllib.parse import quote, unquote
 
 from packaging.utils import canonicalize_name
 
+from pyshelf.core.layout import GZIP_SUFFIX, ROOT_JSON
 from pyshelf.core.tokens import TokenRecord
 
 SIMPLE_ALIAS = "simple"
@@ -50,6 +54,7 @@ HTML_TYPES = frozenset(
     }
 )
 QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
+GZIP_CODINGS = frozenset({"gzip", "x-gzip"})
 PageName = Literal["index.html", "index.json"]
 FORMAT_SHORT: dict[str, PageName] = {"json": "index.json", "html": "index.html"}
 
@@ -68,7 +73,8 @@ class Request:
 @dataclass(frozen=True, slots=True)
 class Forward:
     """Send the request on to the origin with `uri`; `negotiated` when the answer depends on
-    the Accept header or `?format=` (the response must then carry `Vary: Accept`)."""
+    the Accept and Accept-Encoding headers or `?format=` (a page: the response must then carry
+    `Vary: Accept, Accept-Encoding`, `pyshelf.constants.PAGE_VARY`)."""
 
     uri: str
     negotiated: bool = False
@@ -127,7 +133,7 @@ def route(
     if segments == [""]:
         if not _allowed(token, None):
             return FORBIDDEN
-        return Forward(f"/{negotiate(request)}", negotiated=True)
+        return _page("/", request)
     if len(segments) > 2 or "" in segments[:-1]:
         return NOT_FOUND
     return _route_project(prefix, segments, request, token, fallthrough)
@@ -157,7 +163,7 @@ def _route_project(
     if project != raw or rest is None:
         return _redirect(f"{prefix}/{quote(project)}/{rest or ''}", request)
     if rest == "":
-        return Forward(f"/{project}/{negotiate(request)}", negotiated=True)
+        return _page(f"/{project}/", request)
     return Forward(f"/{project}/{rest}")
 
 
@@ -175,6 +181,27 @@ def _redirect(location: str, request: Request) -> Answer:
     if request.querystring:
         location += "?" + "&".join(f"{k}={v}" for k, v in request.querystring.items())
     return Answer(301, location)
+
+
+def _page(folder: str, request: Request) -> Forward:
+    """The page of `folder` the request negotiates; the JSON page gzipped when accepted."""
+    name = negotiate(request)
+    gzipped = name == ROOT_JSON and accepts_gzip(request.headers.get("accept-encoding", ""))
+    return Forward(f"{folder}{name}{GZIP_SUFFIX if gzipped else ''}", negotiated=True)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Accept-Encoding accepts gzip: the highest q of `gzip`/`x-gzip`, or when neither is named
+    of `*`, is above 0 (RFC 9110, section 12.5.3). No header at all: no."""
+    named: float | None = None
+    wildcard: float | None = None
+    for coding, q in parse_accept(accept_encoding):
+        if coding in GZIP_CODINGS:
+            named = q if named is None else max(named, q)
+        elif coding == "*":
+            wildcard = q if wildcard is None else max(wildcard, q)
+    chosen = named if named is not None else wildcard
+    return chosen is not None and chosen > 0
 
 
 def negotiate(request: Request) -> PageName:
@@ -200,7 +227,8 @@ def _choose(accept: str) -> PageName | None:
 
 
 def parse_accept(accept: str) -> list[tuple[str, float]]:
-    """(media type, q) pairs of an Accept header, lower-cased; a bad q counts as 0."""
+    """(media type, q) pairs of an Accept header (or (coding, q) pairs of an Accept-Encoding
+    header), lower-cased; a bad q counts as 0."""
     result = []
     for item in accept.split(","):
         media_type, *params = (part.strip().lower() for part in item.split(";"))

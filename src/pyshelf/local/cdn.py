@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pyshelf.constants import PAGE_VARY
 from pyshelf.core.edge_auth import EdgeSettings, TokenStore, route_viewer
 from pyshelf.core.routing import Answer, Forward, Request
 from pyshelf.local.accesslog import AccessLog, Entry
@@ -172,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = f"{exc.status} {exc.code}\n".encode()
         headers = [("Content-Type", "text/plain; charset=utf-8")]
         if outcome.negotiated:
-            headers.append(("Vary", "Accept"))
+            headers.append(("Vary", PAGE_VARY))
         self._send(
             OriginResponse(exc.status, headers, iter(() if head else (body,))),
             outcome.key,

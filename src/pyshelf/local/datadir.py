@@ -79,7 +79,12 @@ class DataDir:
             key = key_of(self.root, path)
             content_type, cache_control = layout.headers_of(key)
             self._etags[key] = put_file(
-                store, key, path, content_type=content_type, cache_control=cache_control
+                store,
+                key,
+                path,
+                content_type=content_type,
+                cache_control=cache_control,
+                content_encoding=layout.content_encoding_of(key),
             )
             if backdate is not None:
                 backdate(key, datetime.fromtimestamp(path.stat().st_mtime, UTC))

@@ -1,6 +1,9 @@
 """The CDN's origin: one bucket key fetched from the emulated S3, with the headers the edge
-returns (as the deployment does: the object's own Content-Type and Cache-Control, immutable
-caching for files that carry none, `Vary: Accept` on negotiated pages)."""
+returns (as the deployment does: the object's own Content-Type, Cache-Control and
+Content-Encoding, immutable caching for files that carry none, `Vary: Accept, Accept-Encoding` on
+negotiated pages). Like CloudFront, the edge gzips text (HTML pages, `.metadata`) of 1,000 to
+10,000,000 bytes for a viewer that accepts gzip, and weakens its ETag; a stored gzip variant
+(`Content-Encoding: gzip`) is served as it is."""
 
 from __future__ import annotations
 
@@ -15,23 +18,30 @@ from botocore.exceptions import ClientError
 from pyshelf.constants import (
     DISTRIBUTION_SUFFIXES,
     METADATA_SUFFIX,
+    PAGE_VARY,
     PRIVATE_FILE_CACHE_CONTROL,
     PRIVATE_PAGE_CACHE_CONTROL,
 )
+from pyshelf.core.encoding import gzip_body
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.layout import IMMUTABLE_CACHE_CONTROL, PAGE_CACHE_CONTROL, PAGE_NAMES
+from pyshelf.core.routing import accepts_gzip
 from pyshelf.storage.s3 import error_code, is_missing
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 CHUNK = 256 * 1024
+# What CloudFront compresses of what pyshelf serves, and the sizes it compresses.
+EDGE_COMPRESSED_TYPES = ("text/html", "text/plain")
+EDGE_COMPRESSED_SIZES = range(1_000, 10_000_001)
 _FORWARDED_CONDITIONS = {
     "range": "Range",
     "if-none-match": "IfNoneMatch",
     "if-match": "IfMatch",
     "if-modified-since": "IfModifiedSince",
 }
+_ETAG_CONDITIONS = ("if-none-match", "if-match")
 
 
 class OriginError(PyshelfError):
@@ -67,7 +77,8 @@ def fetch(
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
     for header, param in _FORWARDED_CONDITIONS.items():
         if header in request_headers and not (head and header == "range"):
-            params[param] = request_headers[header]
+            value = request_headers[header]
+            params[param] = _strong(value) if header in _ETAG_CONDITIONS else value
     try:
         response: Mapping[str, Any] = s3.head_object(**params) if head else s3.get_object(**params)
     except ClientError as exc:
@@ -76,8 +87,42 @@ def fetch(
     headers = edge_headers(response, negotiated=negotiated, page=negotiated or _is_page(key))
     if private:
         headers = viewer_private(headers, key)
-    chunks: Iterator[bytes] = iter(()) if head else response["Body"].iter_chunks(CHUNK)
-    return OriginResponse(status, headers, chunks)
+    if head:
+        return OriginResponse(status, headers, iter(()))
+    if status == 200 and edge_compresses(headers, request_headers):
+        headers, body = edge_compressed(headers, response["Body"].read())
+        return OriginResponse(status, headers, iter((body,)))
+    return OriginResponse(status, headers, response["Body"].iter_chunks(CHUNK))
+
+
+def edge_compresses(headers: list[tuple[str, str]], request_headers: Mapping[str, str]) -> bool:
+    """CloudFront would compress this 200 response: the viewer accepts gzip, the type is text,
+    the size within CloudFront's bounds, and it is not encoded already."""
+    found = {name.lower(): value for name, value in headers}
+    media_type = found.get("content-type", "").partition(";")[0].strip().lower()
+    return (
+        accepts_gzip(request_headers.get("accept-encoding", ""))
+        and media_type in EDGE_COMPRESSED_TYPES
+        and int(found.get("content-length", "0")) in EDGE_COMPRESSED_SIZES
+        and "content-encoding" not in found
+    )
+
+
+def edge_compressed(
+    headers: list[tuple[str, str]], body: bytes
+) -> tuple[list[tuple[str, str]], bytes]:
+    """The response gzipped as the edge sends it: new length, weak ETag, Vary on the coding."""
+    coded = gzip_body(body)
+    changed = {"content-length": str(len(coded))}
+    result = []
+    for name, value in headers:
+        lowered = name.lower()
+        weak = lowered == "etag" and not value.startswith("W/")
+        result.append((name, changed.get(lowered, "W/" + value if weak else value)))
+    result.append(("Content-Encoding", "gzip"))
+    if not any(name.lower() == "vary" for name, _ in headers):
+        result.append(("Vary", "Accept-Encoding"))
+    return result, coded
 
 
 def edge_headers(
@@ -100,7 +145,7 @@ def edge_headers(
     if response.get("ContentEncoding"):
         headers.append(("Content-Encoding", response["ContentEncoding"]))
     if negotiated:
-        headers.append(("Vary", "Accept"))
+        headers.append(("Vary", PAGE_VARY))
     return headers
 
 
@@ -111,6 +156,12 @@ def viewer_private(headers: list[tuple[str, str]], key: str) -> list[tuple[str, 
         PRIVATE_FILE_CACHE_CONTROL if key.endswith(FILE_SUFFIXES) else PRIVATE_PAGE_CACHE_CONTROL
     )
     return [(n, private if n == "Cache-Control" else v) for n, v in headers]
+
+
+def _strong(condition: str) -> str:
+    """A condition's entity tags without `W/`: the edge weakens the ETag of what it compresses,
+    and S3 compares the tags of its objects."""
+    return ", ".join(tag.strip().removeprefix("W/") for tag in condition.split(","))
 
 
 def _http_date(when: datetime) -> str:

@@ -3,6 +3,10 @@
 The pages are the published truth: what pip and uv see. `pyshelf list` and `pyshelf upload --wait`
 read them; nothing here writes. Over HTTP, a token in `PYSHELF_TOKEN` is sent as pip sends it
 (HTTP Basic, user `__token__`), so that `--wait` reads a private index.
+
+Both readers take the page gzipped, as pip and uv do: over HTTP with `Accept-Encoding: gzip` (the
+body is decoded by its Content-Encoding), in the bucket from the page's gzip variant (the plain
+page when there is no variant yet: an index the indexer has not rewritten since).
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from pyshelf.core import layout
+from pyshelf.core.encoding import UndecodableBody, decoded
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.filenames import NotADistribution, parse_distribution
 from pyshelf.storage import Storage
 
 JSON_ACCEPT = layout.JSON_TYPE
+ACCEPT_ENCODING = "gzip"
 HTTP_TIMEOUT_SECONDS = 10
 TOKEN_VARIABLE = "PYSHELF_TOKEN"
 TOKEN_USER = "__token__"
@@ -113,13 +119,22 @@ class BucketIndex:
         self.store = store
 
     def project(self, name: NormalizedName) -> PublishedProject | None:
-        blob = self.store.get(layout.page_keys(name)[1])
-        return parse_project(blob.body) if blob else None
+        body = self._page(layout.page_keys(name)[1])
+        return parse_project(body) if body is not None else None
 
     def projects(self) -> list[str] | None:
         """The projects of the root page, or None if there is no root page yet."""
-        blob = self.store.get(layout.page_keys(None)[1])
-        return parse_root(blob.body) if blob else None
+        body = self._page(layout.page_keys(None)[1])
+        return parse_root(body) if body is not None else None
+
+    def _page(self, key: str) -> bytes | None:
+        """The JSON page's body, from its gzip variant (fewer bytes), else the page itself."""
+        variant = layout.gzip_variant_key(key)
+        blob = self.store.get(variant) if variant else None
+        if blob is not None and variant is not None:
+            return _decoded(blob.body, layout.content_encoding_of(variant), variant)
+        blob = self.store.get(key)
+        return blob.body if blob else None
 
 
 def basic_authorization(token: str) -> str:
@@ -135,7 +150,11 @@ class HttpIndex:
     def __init__(self, index_url: str, token: str | None = None) -> None:
         self.index_url = index_url.rstrip("/") + "/"
         token = token if token is not None else os.environ.get(TOKEN_VARIABLE)
-        self._headers = {"Accept": JSON_ACCEPT, "Cache-Control": "no-cache"}
+        self._headers = {
+            "Accept": JSON_ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "Cache-Control": "no-cache",
+        }
         if token:
             self._headers["Authorization"] = basic_authorization(token)
 
@@ -144,7 +163,8 @@ class HttpIndex:
         request = urllib.request.Request(url, headers=self._headers)
         try:
             with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
-                return parse_project(response.read())
+                coding = response.headers.get("Content-Encoding")
+                return parse_project(_decoded(response.read(), coding, url))
         except urllib.error.HTTPError as exc:
             if exc.code in (403, 404):
                 return None
@@ -160,6 +180,13 @@ class HttpIndex:
         if "Authorization" in self._headers:
             return f"the token in {TOKEN_VARIABLE} was refused"
         return f"a private index: set {TOKEN_VARIABLE} to a read token"
+
+
+def _decoded(body: bytes, content_encoding: str | None, where: str) -> bytes:
+    try:
+        return decoded(body, content_encoding)
+    except UndecodableBody as exc:
+        raise IndexUnreadable(f"{where}: {exc}") from None
 
 
 def missing_from(index: Index, expected: Mapping[str, str], project: NormalizedName) -> set[str]:

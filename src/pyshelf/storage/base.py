@@ -88,10 +88,12 @@ class Storage(Protocol):
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
         if_none_match: bool = False,
+        content_encoding: str | None = None,
     ) -> str:
         """Write an object and return its ETag (the quoted hex MD5 of body). if_match: only
         replace that version (NotFound if there is none); if_none_match: only create.
-        PreconditionFailed otherwise."""
+        PreconditionFailed otherwise. content_encoding: stored as the object's Content-Encoding
+        (body is already in that coding; S3 serves it as it is)."""
         ...
 
     def put_parts(
@@ -104,6 +106,7 @@ class Storage(Protocol):
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
         if_none_match: bool = False,
+        content_encoding: str | None = None,
     ) -> str:
         """Write an object from parts in one multipart upload and return its ETag (not an MD5:
         `"<md5 of the parts' MD5s>-<number of parts>"`). Parts are taken one at a time, each

@@ -25,6 +25,7 @@ def put_file(
     metadata: Mapping[str, str] | None = None,
     if_match: str | None = None,
     if_none_match: bool = False,
+    content_encoding: str | None = None,
     part_size: int = PART_SIZE,
     multipart_threshold: int = MULTIPART_THRESHOLD,
     advance: Advance | None = None,
@@ -44,6 +45,7 @@ def put_file(
             metadata=metadata,
             if_match=if_match,
             if_none_match=if_none_match,
+            content_encoding=content_encoding,
         )
         done(len(body))
         return etag
@@ -56,6 +58,7 @@ def put_file(
             metadata=metadata,
             if_match=if_match,
             if_none_match=if_none_match,
+            content_encoding=content_encoding,
         )
 
 

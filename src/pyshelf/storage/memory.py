@@ -39,6 +39,7 @@ class StoredObject:
     content_type: str
     cache_control: str | None
     metadata: Mapping[str, str]
+    content_encoding: str | None = None
 
     def info(self, key: str) -> ObjectInfo:
         return ObjectInfo(key, self.etag, len(self.body), self.last_modified)
@@ -100,9 +101,12 @@ class MemoryStore:
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
         if_none_match: bool = False,
+        content_encoding: str | None = None,
     ) -> str:
         etag = _quoted(hashlib.md5(body, usedforsecurity=False).hexdigest())
-        stored = _stored(body, etag, content_type, cache_control, metadata)
+        stored = _stored(
+            body, etag, content_type, cache_control, metadata, content_encoding=content_encoding
+        )
         return self._write(key, stored, if_match=if_match, if_none_match=if_none_match)
 
     def put_parts(
@@ -115,11 +119,19 @@ class MemoryStore:
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
         if_none_match: bool = False,
+        content_encoding: str | None = None,
     ) -> str:
         taken = [bytes(part) for _number, part in numbered_parts(key, parts)]
         digests = b"".join(hashlib.md5(part, usedforsecurity=False).digest() for part in taken)
         etag = _quoted(f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(taken)}")
-        stored = _stored(b"".join(taken), etag, content_type, cache_control, metadata)
+        stored = _stored(
+            b"".join(taken),
+            etag,
+            content_type,
+            cache_control,
+            metadata,
+            content_encoding=content_encoding,
+        )
         return self._write(key, stored, if_match=if_match, if_none_match=if_none_match)
 
     def copy(self, source: str, target: str) -> str:
@@ -137,6 +149,7 @@ class MemoryStore:
                 original.content_type,
                 original.cache_control,
                 original.metadata,
+                original.content_encoding,
             )
         return etag
 
@@ -171,9 +184,13 @@ def _stored(
     content_type: str,
     cache_control: str | None,
     metadata: Mapping[str, str] | None,
+    *,
+    content_encoding: str | None,
 ) -> StoredObject:
     lowered = {name.lower(): value for name, value in (metadata or {}).items()}
-    return StoredObject(body, etag, _now(), content_type, cache_control or None, lowered)
+    return StoredObject(
+        body, etag, _now(), content_type, cache_control or None, lowered, content_encoding or None
+    )
 
 
 def _quoted(etag: str) -> str:

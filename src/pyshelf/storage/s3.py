@@ -81,8 +81,9 @@ class S3Store:
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
         if_none_match: bool = False,
+        content_encoding: str | None = None,
     ) -> str:
-        extra = _headers(content_type, cache_control, metadata)
+        extra = _headers(content_type, cache_control, metadata, content_encoding)
         extra |= _condition(if_match, if_none_match)
         try:
             response = self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra)
@@ -101,8 +102,9 @@ class S3Store:
         metadata: Mapping[str, str] | None = None,
         if_match: str | None = None,
         if_none_match: bool = False,
+        content_encoding: str | None = None,
     ) -> str:
-        headers = _headers(content_type, cache_control, metadata)
+        headers = _headers(content_type, cache_control, metadata, content_encoding)
         created = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, **headers)
         upload_id = created["UploadId"]
         try:
@@ -156,11 +158,16 @@ def _upload_parts(
 
 
 def _headers(
-    content_type: str, cache_control: str | None, metadata: Mapping[str, str] | None
+    content_type: str,
+    cache_control: str | None,
+    metadata: Mapping[str, str] | None,
+    content_encoding: str | None,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {"ContentType": content_type, "Metadata": dict(metadata or {})}
     if cache_control:
         headers["CacheControl"] = cache_control
+    if content_encoding:
+        headers["ContentEncoding"] = content_encoding
     return headers
 
 
