@@ -1,6 +1,7 @@
 """The CDN's origin: one bucket key fetched from the emulated S3, with the headers the edge
 returns (as the deployment does: the object's own Content-Type and Cache-Control, immutable
-caching for files that carry none, `Vary: Accept` on negotiated pages)."""
+caching for files that carry none, `Vary: Accept` on negotiated pages), and the security headers
+of the deployment's response headers policies (`security_headers`)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,22 @@ class OriginError(PyshelfError):
 
 
 FILE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)
+# The Content-Security-Policy of infra/cdn/distribution.py's two behaviours (a test holds them
+# equal): pages (HTML with inline styles), and files (distributions, `.metadata`).
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+FILE_CSP = "default-src 'none'"
+
+
+def security_headers(path: str) -> list[tuple[str, str]]:
+    """What the deployment's response headers policy adds to every answer for a viewer path:
+    the files behaviour's (`*.whl`, ..., `*.metadata`) or the pages behaviour's (the rest).
+    Strict-Transport-Security is left out: the local CDN speaks plain HTTP."""
+    return [
+        ("Content-Security-Policy", FILE_CSP if path.endswith(FILE_SUFFIXES) else PAGE_CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
 
 
 @dataclass(slots=True)
