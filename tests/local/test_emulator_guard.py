@@ -27,10 +27,14 @@ PRESIGNED_V4 = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=x&X-Amz-Signat
 
 
 def _raw(
-    emulator: Emulator, method: str, path: str, body: bytes | None = None, **headers: str
+    emulator: Emulator,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, str, Any]:
     request = urllib.request.Request(
-        emulator.endpoint + path, method=method, data=body, headers=headers
+        emulator.endpoint + path, method=method, data=body, headers=headers or {}
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -48,7 +52,7 @@ def test_motos_own_api_is_not_served(
     emulator: Emulator, s3: S3Client, bucket: str, path: str
 ) -> None:
     s3.put_object(Bucket=bucket, Key="kept", Body=b"x")
-    status, body, _ = _raw(emulator, "POST", path, b"", Authorization=SIGNED)
+    status, body, _ = _raw(emulator, "POST", path, b"", {"Authorization": SIGNED})
     assert (status, body) == (404, "pyshelf serve: moto's own API (/moto-api/) is not served\n")
     assert _keys(s3, bucket) == ["kept"]  # no reset happened
 
@@ -66,8 +70,7 @@ def test_a_cross_origin_form_upload_is_refused(
         "POST",
         f"/{bucket}",
         form,
-        Origin=EVIL,
-        **{"Content-Type": "multipart/form-data; boundary=b"},
+        {"Origin": EVIL, "Content-Type": "multipart/form-data; boundary=b"},
     )
     assert status == 403
     assert f"a request from the web page of {EVIL} is refused" in body
@@ -83,7 +86,7 @@ def test_the_same_form_without_an_origin_is_refused_unsigned(
         b'--b\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n\r\nevil\r\n--b--\r\n'
     )
     content_type = {"Content-Type": "multipart/form-data; boundary=b"}
-    status, body, _ = _raw(emulator, "POST", f"/{bucket}", form, **content_type)
+    status, body, _ = _raw(emulator, "POST", f"/{bucket}", form, content_type)
     assert status == 403
     assert "an unsigned request is refused" in body
     assert _keys(s3, bucket) == []
@@ -102,7 +105,7 @@ def test_unsigned_sqs_is_refused(emulator: Emulator, sqs: SQSClient) -> None:
     sqs.send_message(QueueUrl=url, MessageBody="kept")
     body = f"Action=PurgeQueue&QueueUrl={quote(url, safe='')}".encode()
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    assert _raw(emulator, "POST", "/", body, **form)[0] == 403
+    assert _raw(emulator, "POST", "/", body, form)[0] == 403
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "1"
 
@@ -112,8 +115,7 @@ def test_a_preflight_from_another_origin_is_refused(emulator: Emulator, bucket: 
         emulator,
         "OPTIONS",
         f"/{bucket}/x",
-        Origin=EVIL,
-        **{"Access-Control-Request-Method": "PUT"},
+        headers={"Origin": EVIL, "Access-Control-Request-Method": "PUT"},
     )
     assert status == 403
     assert "Access-Control-Allow-Origin" not in headers
@@ -164,7 +166,7 @@ def test_the_key_value_store_api_answers_unsigned_calls(emulator: Emulator) -> N
     """Its writes need If-Match, so no page can send one without a preflight (and an Origin)."""
     path = f"/key-value-stores/{quote(LOCAL_KVS_ARN, safe='')}"
     assert _raw(emulator, "GET", path)[0] == 200
-    assert _raw(emulator, "GET", path, Origin=EVIL)[0] == 403
+    assert _raw(emulator, "GET", path, headers={"Origin": EVIL})[0] == 403
 
 
 @pytest.mark.parametrize(

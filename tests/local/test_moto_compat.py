@@ -13,6 +13,7 @@ import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 from moto import mock_aws
+from moto.s3.responses import S3Response
 
 from pyshelf.local import moto_compat
 
@@ -31,6 +32,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import FlexibleChecksumError
 from moto import mock_aws
+from moto.s3.responses import S3Response
 
 with mock_aws():
     s3 = boto3.client("s3", region_name="us-east-1")
@@ -89,6 +91,6 @@ def test_a_copy_that_asks_for_a_new_checksum_gets_a_whole_object_one(s3: S3Clien
 
 def test_install_is_idempotent() -> None:
     moto_compat.install()
-    patched = moto_compat.responses.S3Response.copy_object
+    patched = S3Response.copy_object
     moto_compat.install()
-    assert moto_compat.responses.S3Response.copy_object is patched
+    assert S3Response.copy_object is patched
