@@ -26,7 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "hostile_archives.py"
-SECONDS_LIMIT = 15.0  # pyshelf.core.archives.LIMITS.seconds (not imported: keep this small)
+SECONDS_LIMIT = 15.0  # pyshelf.core.inspection.LIMITS.seconds (not imported: keep this small)
 
 
 def _run(*args: str) -> str:

@@ -32,9 +32,8 @@ from pathlib import Path
 
 from distbuild import metadata_text, sdist, wheel
 
-from pyshelf.core.archives import LIMITS, Limits
 from pyshelf.core.filenames import parse_distribution
-from pyshelf.core.inspection import HashingWriter, Inspection, Verdict, inspect
+from pyshelf.core.inspection import LIMITS, HashingWriter, Inspection, Limits, Verdict, inspect
 from pyshelf.publish.checks import InvalidDistribution, check
 
 MiB = 1024 * 1024

@@ -11,8 +11,7 @@ import pytest
 from distbuild import metadata_text, sdist, wheel
 from hostile_archives import Case, MiB, cases
 
-from pyshelf.core.archives import Limits
-from pyshelf.core.inspection import Verdict
+from pyshelf.core.inspection import Limits, Verdict
 from pyshelf.publish.checks import InvalidDistribution, check, check_all
 
 WHEEL = "demo_pkg-1.0-py3-none-any.whl"

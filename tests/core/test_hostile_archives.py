@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 from hostile_archives import Case, MiB, bz2_zeros, cases, write_corpus
 
-from pyshelf.core.archives import LIMITS, Limits
 from pyshelf.core.filenames import parse_distribution
-from pyshelf.core.inspection import Inspection, Verdict, inspect
+from pyshelf.core.inspection import LIMITS, Inspection, Limits, Verdict, inspect
 
 TEST_LIMITS = Limits(members=10_000, decompressed_bytes=64 * MiB, seconds=60.0)
 CASES = cases(TEST_LIMITS)
