@@ -100,7 +100,8 @@ def _hash(handle: IO[bytes]) -> tuple[str, int]:
 def _notes(dist: Distribution, found: Inspection) -> tuple[str, ...]:
     """Refuse what the indexer would not list, or lists with other metadata; note the rest."""
     if found.verdict is Verdict.REJECTED:
-        raise InvalidDistribution(f"unreadable {dist.kind}: {found.problem}")
+        reason = str(found.problem).removeprefix("unreadable archive: ")
+        raise InvalidDistribution(f"unreadable {dist.kind}: {reason}")
     if found.verdict is Verdict.LIMITED:
         return (f"the index will list it without metadata: {found.problem}",)
     if found.core_metadata is not None:
