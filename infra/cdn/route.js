@@ -7,7 +7,7 @@ import crypto from 'crypto';
 //   /                    root page;  /<project>/  project page  (index.json or index.html)
 //   /<project>/<file>    the file, unchanged
 //   /<project>           301 /<project>/;  non-normalized name  301 to the normalized one
-//   invalid name, deeper paths, empty segments  404 (this also hides _pyshelf/)
+//   invalid name, deeper paths, empty segments, %2F anywhere  404 (this also hides _pyshelf/)
 // Page format: ?format= (a media type, or json / html) first, then Accept q-values; JSON wins
 // ties; HTML by default (browsers, curl). The JSON page goes to its gzip variant index.json.gz
 // (stored with Content-Encoding: gzip) when Accept-Encoding accepts gzip: gzip or x-gzip at
@@ -257,6 +257,9 @@ async function routeProject(request, prefix, segments, token) {
 }
 
 async function route(request, token) {
+    if (/%2f/i.test(request.uri)) {
+        return answer(404, 'Not Found'); // S3 would decode it into a deeper key
+    }
     var segments = request.uri.split('/').slice(1);
     var prefix = '';
     if (segments[0] === 'simple') {

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 from distbuild import metadata_text, sdist, wheel
+from hostile_archives import Case, MiB, cases
 
+from pyshelf.core.inspection import Limits, Verdict
 from pyshelf.publish.checks import InvalidDistribution, check, check_all
 
 WHEEL = "demo_pkg-1.0-py3-none-any.whl"
+TEST_LIMITS = Limits(members=10_000, decompressed_bytes=64 * MiB)  # the bombs stop sooner
 
 
 def _write(folder: Path, name: str, data: bytes) -> Path:
@@ -90,3 +93,33 @@ def test_check_all_reports_every_problem_and_duplicates(tmp_path: Path) -> None:
         f"{missing}: not a file",
         f"{bad}: not a wheel or sdist (pyshelf lists .whl, .tar.gz, .zip, .tar.bz2, .tgz)",
     ]
+
+
+HOSTILE = cases(TEST_LIMITS)
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[c.name for c in HOSTILE])
+def test_upload_refuses_what_the_index_would_not_list_and_notes_the_limits(
+    tmp_path: Path, case: Case, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _write(tmp_path, case.filename, case.build())
+    kind = "wheel" if case.filename.endswith(".whl") else "sdist"
+    if case.verdict is Verdict.REJECTED:
+        with pytest.raises(InvalidDistribution) as caught:
+            check(path, TEST_LIMITS)
+        assert str(caught.value).startswith(f"unreadable {kind}: ")
+        assert case.reason in str(caught.value)
+        return
+    local = check(path, TEST_LIMITS)
+    (note,) = local.notes
+    if case.verdict is Verdict.LIMITED:
+        assert note.startswith("the index will list it without metadata: limit reached: ")
+        assert case.reason in note
+    else:
+        assert note == f"not every member was read to check it: {case.unverified}"
+    assert [r.getMessage() for r in caplog.records] == [f"{path}: {note}"]
+
+
+def test_a_clean_file_has_no_notes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    assert check(_write(tmp_path, WHEEL, wheel("demo-pkg", "1.0"))).notes == ()
+    assert caplog.records == []

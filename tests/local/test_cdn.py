@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import gzip
 import http.client
 import io
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,6 +20,7 @@ from pyshelf.core.edge_auth import EdgeSettings, TokenStore, project_key
 from pyshelf.core.tokens import TokenRecord, token_key
 from pyshelf.local.accesslog import AccessLog
 from pyshelf.local.cdn import CDN
+from pyshelf.local.origin import FILE_CSP, PAGE_CSP
 from pyshelf.storage.s3 import S3Store
 
 if TYPE_CHECKING:
@@ -29,6 +32,7 @@ PIP_ACCEPT = (
 )
 PIP_HEADER = {"Accept": PIP_ACCEPT}
 WHEEL = "foo/foo-1.0+local-py3-none-any.whl"
+DISTRIBUTION = Path(__file__).parents[2] / "infra" / "cdn" / "distribution.py"
 
 
 @pytest.fixture
@@ -390,3 +394,66 @@ def test_a_fallthrough_cdn_needs_the_store(s3: S3Client, bucket: str) -> None:
     settings = EdgeSettings("public", UPSTREAM)
     with pytest.raises(ValueError, match="store of private names"):
         CDN(s3, bucket, AccessLog(io.StringIO()), "127.0.0.1", 0, settings=settings)
+
+
+def test_an_encoded_slash_reaches_no_deeper_key(
+    cdn: tuple[CDN, io.StringIO], s3: S3Client, bucket: str
+) -> None:
+    s3.put_object(Bucket=bucket, Key="foo/sub/foo-1.0.tar.gz", Body=b"deeper")
+    for path in ("/foo/sub%2Ffoo-1.0.tar.gz", "/foo/sub%2ffoo-1.0.tar.gz"):
+        response, body = _request(cdn[0], path)
+        assert (response.status, body) == (404, b"404 Not Found\n")
+
+
+SECURITY = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "csp"),
+    [
+        ("/", PAGE_CSP),
+        ("/foo/", PAGE_CSP),
+        ("/Foo", PAGE_CSP),  # the CDN's own 301
+        ("/nope/", PAGE_CSP),  # 404
+        ("/foo/foo-1.0%2Blocal-py3-none-any.whl", FILE_CSP),
+        ("/foo/foo-1.0%2Blocal-py3-none-any.whl.metadata", FILE_CSP),  # 404
+        ("/foo/foo-1.0.tar.gz?x=1", FILE_CSP),
+    ],
+)
+def test_every_answer_has_the_deployments_security_headers(
+    cdn: tuple[CDN, io.StringIO], path: str, csp: str
+) -> None:
+    for method in ("GET", "HEAD"):
+        response, _ = _request(cdn[0], path, method)
+        assert response.headers["Content-Security-Policy"] == csp
+        assert {name: response.headers[name] for name in SECURITY} == SECURITY
+
+
+def _deployed_csps() -> tuple[str, str]:
+    """PAGE_CSP and the files behaviour's csp, read from infra/cdn/distribution.py (importing
+    it would load the CDK)."""
+    tree = ast.parse(DISTRIBUTION.read_text())
+    page = next(
+        node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and [getattr(t, "id", None) for t in node.targets] == ["PAGE_CSP"]
+        and isinstance(node.value, ast.Constant)
+    )
+    files = next(
+        keyword.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and any(isinstance(a, ast.Constant) and a.value == "FilesHeaders" for a in node.args)
+        for keyword in node.keywords
+        if keyword.arg == "csp" and isinstance(keyword.value, ast.Constant)
+    )
+    return str(page), str(files)
+
+
+def test_the_policies_are_the_deployments() -> None:
+    assert _deployed_csps() == (PAGE_CSP, FILE_CSP)

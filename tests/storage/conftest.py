@@ -1,23 +1,18 @@
 """The stores under contract: MemoryStore, and S3Store on in-process moto.
 
-moto 5.2 ignores two conditions S3 applies (it honours If-None-Match on CompleteMultipartUpload
-and both conditions on PutObject):
-- If-Match on CompleteMultipartUpload: S3 answers 404 NoSuchKey when there is no object and
-  412 PreconditionFailed when its ETag differs, as for PutObject;
-- If-None-Match: * on CopyObject: 412 when the target exists (docs/race-freedom.md, Limits).
-`s3_subject` teaches moto both, on its server side, so what gets checked is S3Store's real
-request (its headers).
+moto 5.2 ignores two conditions S3 applies (If-Match on CompleteMultipartUpload, If-None-Match
+on CopyObject); `pyshelf.local.moto_compat` teaches moto both, on its server side, for
+`pyshelf serve` and for these tests alike, so what gets checked is S3Store's real request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from moto.s3 import exceptions, models, responses
 
+from pyshelf.local import moto_compat
 from pyshelf.storage import Storage
 from pyshelf.storage.memory import MemoryStore
 from pyshelf.storage.s3 import S3Store
@@ -31,31 +26,6 @@ class Subject:
     store: Storage
     headers: Callable[[str], Headers]
     content_encoding: Callable[[str], str | None]
-
-
-def _teach_moto_s3_conditions(monkeypatch: pytest.MonkeyPatch) -> None:
-    complete, copy = responses.S3Response._key_response_post, responses.S3Response.copy_object
-
-    def complete_checked(self: Any, request: Any, *args: Any) -> Any:
-        _body, bucket, query, key = args
-        if_match = request.headers.get("If-Match")
-        if query.get("uploadId") and if_match:
-            current = self.backend.get_object(bucket, key)
-            if not isinstance(current, models.FakeKey):
-                raise exceptions.MissingKey(key)
-            if current.etag.strip('"') != if_match.strip('"'):
-                raise exceptions.PreconditionFailed("If-Match")
-        return complete(self, request, *args)
-
-    def copy_checked(self: Any) -> Any:
-        if self.headers.get("If-None-Match") == "*":
-            target = self.backend.get_object(self.bucket_name, self.parse_key_name())
-            if isinstance(target, models.FakeKey):
-                raise exceptions.PreconditionFailed("If-None-Match")
-        return copy(self)
-
-    monkeypatch.setattr(responses.S3Response, "_key_response_post", complete_checked)
-    monkeypatch.setattr(responses.S3Response, "copy_object", copy_checked)
 
 
 def memory_subject() -> Subject:
@@ -74,8 +44,8 @@ def memory_subject() -> Subject:
     return Subject(store, headers, content_encoding)
 
 
-def s3_subject(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> Subject:
-    _teach_moto_s3_conditions(monkeypatch)
+def s3_subject(store: S3Store) -> Subject:
+    moto_compat.install()
 
     def headers(key: str) -> Headers:
         head = store.client.head_object(Bucket=store.bucket, Key=key)
@@ -88,7 +58,7 @@ def s3_subject(store: S3Store, monkeypatch: pytest.MonkeyPatch) -> Subject:
 
 
 @pytest.fixture(params=["memory", "s3"])
-def subject(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Subject:
+def subject(request: pytest.FixtureRequest) -> Subject:
     if request.param == "memory":
         return memory_subject()
-    return s3_subject(request.getfixturevalue("s3_store"), monkeypatch)
+    return s3_subject(request.getfixturevalue("s3_store"))

@@ -5,7 +5,8 @@ of `infra/cdn/routing_cases.json`. Rules:
 
 - `/simple/` is an alias of `/`: it is stripped before routing (and kept in redirects).
 - `/` is the root page; `/<project>/` a project page; `/<project>/<file>` a file. Anything deeper,
-  or with an empty segment, is 404.
+  or with an empty segment, is 404; so is any URI with an encoded slash (`%2F`, any case), which
+  the origin would decode into a deeper key.
 - A page URI is rewritten to `index.json` or `index.html` by content negotiation: `?format=` first
   (a media type, or `json` / `html`), then the Accept header's q-values; JSON wins ties, HTML is
   the default. The JSON page goes to its gzip variant `index.json.gz` (stored with
@@ -41,6 +42,7 @@ from pyshelf.core.layout import GZIP_SUFFIX, ROOT_JSON
 from pyshelf.core.tokens import TokenRecord
 
 SIMPLE_ALIAS = "simple"
+ENCODED_SLASH = "%2f"
 JSON_TYPES = frozenset(
     {"application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json"}
 )
@@ -122,7 +124,7 @@ def route(
     """Where a viewer request goes; `token` is the viewer's token in a private index (None: a
     public index, where everything is open); `fallthrough` sends project pages of names that
     are not local upstream (None: every name is served here)."""
-    if not request.uri.startswith("/"):
+    if not request.uri.startswith("/") or ENCODED_SLASH in request.uri.lower():
         return NOT_FOUND
     segments = request.uri.split("/")[1:]
     prefix = ""

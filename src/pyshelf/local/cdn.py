@@ -1,7 +1,8 @@
 """The local CDN: an HTTP server that routes each request like the CloudFront Function
 (`pyshelf.core.edge_auth.route_viewer`: the token check of a private index, the fall-through of
 names that are not private to an upstream, then `pyshelf.core.routing`) and serves the key from
-the emulated S3 (`origin`)."""
+the emulated S3 (`origin`); every answer, its own or the origin's, carries the deployment's
+security headers (`origin.security_headers`, by the viewer's path as CloudFront's behaviours)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pyshelf.constants import PAGE_VARY
 from pyshelf.core.edge_auth import EdgeSettings, TokenStore, route_viewer
 from pyshelf.core.routing import Answer, Forward, Request
 from pyshelf.local.accesslog import AccessLog, Entry
-from pyshelf.local.origin import OriginError, OriginResponse, fetch
+from pyshelf.local.origin import OriginError, OriginResponse, fetch, security_headers
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -182,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: OriginResponse, key: str | None, length: int | None = None) -> None:
         self.send_response(response.status)
-        for name, value in response.headers:
+        for name, value in [*response.headers, *security_headers(urlsplit(self.path).path)]:
             self.send_header(name, value)
         if length is not None:
             self.send_header("Content-Length", str(length))

@@ -3,8 +3,10 @@ in front of moto that answers `/key-value-stores/{KvsARN}...` (botocore's rest-j
 ETag and If-Match headers, JSON bodies, errors named in `x-amzn-ErrorType`) from an in-process
 `MemoryKeyValueStore`, and passes every other request to moto.
 
-Signatures are not checked (botocore signs this API with SigV4A). Paths are read raw
-(`RAW_URI`): the ARN and the keys are percent-encoded and may contain `/`.
+Signatures are not checked (botocore signs this API with SigV4A), nor required (the emulator's
+guard, `pyshelf.local.emulator.LocalOnly`, lets unsigned calls of this API through: none can come
+from another origin's page). Paths are read raw (`RAW_URI`): the ARN and the keys are
+percent-encoded and may contain `/`.
 """
 
 from __future__ import annotations
@@ -162,15 +164,28 @@ class KeyValueStoreApi:
         return Reply(self._counts(), etag)
 
 
-def _call_of(environ: dict[str, Any]) -> Call | None:
-    """The API call of a request, or None when the request is not for this API."""
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
-    url = urlsplit(raw)
+def is_api_call(environ: dict[str, Any]) -> bool:
+    """The request is for this API (not for moto)."""
+    return _segments(environ) is not None
+
+
+def _segments(environ: dict[str, Any]) -> list[str] | None:
+    """The decoded path segments of a request for this API, or None."""
+    url = urlsplit(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "")
     segments = [unquote(segment) for segment in url.path.split("/")]
     if len(segments) < 3 or segments[:2] != ["", PREFIX] or not segments[2].startswith("arn:"):
         return None
     if "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
         return None  # S3, path style: a bucket named key-value-stores
+    return segments
+
+
+def _call_of(environ: dict[str, Any]) -> Call | None:
+    """The API call of a request, or None when the request is not for this API."""
+    segments = _segments(environ)
+    if segments is None:
+        return None
+    url = urlsplit(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "")
     length = int(environ.get("CONTENT_LENGTH") or 0)
     return Call(
         method=environ["REQUEST_METHOD"],

@@ -3,7 +3,8 @@ returns (as the deployment does: the object's own Content-Type, Cache-Control an
 Content-Encoding, immutable caching for files that carry none, `Vary: Accept, Accept-Encoding` on
 negotiated pages). Like CloudFront, the edge gzips text (HTML pages, `.metadata`) of 1,000 to
 10,000,000 bytes for a viewer that accepts gzip, and weakens its ETag; a stored gzip variant
-(`Content-Encoding: gzip`) is served as it is."""
+(`Content-Encoding: gzip`) is served as it is. It adds the security headers of the deployment's
+response headers policies (`security_headers`)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,22 @@ class OriginError(PyshelfError):
 
 
 FILE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)
+# The Content-Security-Policy of infra/cdn/distribution.py's two behaviours (a test holds them
+# equal): pages (HTML with inline styles), and files (distributions, `.metadata`).
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+FILE_CSP = "default-src 'none'"
+
+
+def security_headers(path: str) -> list[tuple[str, str]]:
+    """What the deployment's response headers policy adds to every answer for a viewer path:
+    the files behaviour's (`*.whl`, ..., `*.metadata`) or the pages behaviour's (the rest).
+    Strict-Transport-Security is left out: the local CDN speaks plain HTTP."""
+    return [
+        ("Content-Security-Policy", FILE_CSP if path.endswith(FILE_SUFFIXES) else PAGE_CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
 
 
 @dataclass(slots=True)

@@ -1,13 +1,16 @@
 """Check local distribution files before upload (no network): the filename parses, the archive
-is readable, and the metadata inside names the same project and version as the filename."""
+is readable (`pyshelf.core.inspection`, with the indexer's limits, and every zip member's CRC as
+far as they allow), and the metadata inside names the same project and version as the filename.
+
+A file the indexer would not list is refused; one it would list without metadata (a limit was
+reached) is accepted with a note, logged as a warning."""
 
 from __future__ import annotations
 
+import logging
 import shutil
-import tarfile
-import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -18,13 +21,9 @@ from packaging.version import InvalidVersion, Version
 from pyshelf.core import layout
 from pyshelf.core.errors import Exit, PyshelfError
 from pyshelf.core.filenames import Distribution, NotADistribution, parse_distribution
-from pyshelf.core.inspection import (
-    UNREADABLE_ARCHIVE,
-    HashingWriter,
-    sdist_pkg_info,
-    wheel_metadata,
-)
+from pyshelf.core.inspection import LIMITS, HashingWriter, Inspection, Limits, Verdict, inspect
 
+log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 
 
@@ -42,6 +41,7 @@ class LocalDistribution:
     dist: Distribution
     sha256: str
     size: int
+    notes: tuple[str, ...] = field(default=(), compare=False)  # accepted, but not fully read
 
     @property
     def filename(self) -> str:
@@ -75,7 +75,7 @@ def check_all(paths: Iterable[Path]) -> tuple[list[LocalDistribution], list[str]
     return good, problems
 
 
-def check(path: Path) -> LocalDistribution:
+def check(path: Path, limits: Limits = LIMITS) -> LocalDistribution:
     if not path.is_file():
         raise InvalidDistribution("not a file")
     try:
@@ -84,14 +84,11 @@ def check(path: Path) -> LocalDistribution:
         raise InvalidDistribution(str(exc).removeprefix(f"{path.name}: ")) from None
     with path.open("rb") as handle:
         sha256, size = _hash(handle)
-        handle.seek(0)
-        try:
-            metadata = _metadata(dist, handle)
-        except UNREADABLE_ARCHIVE as exc:
-            raise InvalidDistribution(f"unreadable {dist.kind}: {exc}") from None
-    if metadata is not None:
-        _check_metadata(dist, metadata)
-    return LocalDistribution(path, dist, sha256, size)
+        found = inspect(dist, handle, sha256, size, limits=limits, verify=True)
+    notes = _notes(dist, found)
+    for note in notes:
+        log.warning("%s: %s", path, note)
+    return LocalDistribution(path, dist, sha256, size, notes)
 
 
 def _hash(handle: IO[bytes]) -> tuple[str, int]:
@@ -100,27 +97,20 @@ def _hash(handle: IO[bytes]) -> tuple[str, int]:
     return digest.sha256, digest.size
 
 
-def _metadata(dist: Distribution, handle: IO[bytes]) -> bytes | None:
-    """The wheel's METADATA (required), or the sdist's PKG-INFO (if any), after reading the
-    whole archive, so that a truncated or corrupt file is caught."""
-    if dist.is_zip:
-        with zipfile.ZipFile(handle) as archive:
-            _test_zip(archive)
-    else:
-        with tarfile.open(fileobj=handle, mode="r:*") as archive:
-            for member in archive:
-                if member.isfile():
-                    extracted = archive.extractfile(member)
-                    while extracted is not None and extracted.read(CHUNK):
-                        pass
-    handle.seek(0)
-    return wheel_metadata(handle) if dist.kind == "wheel" else sdist_pkg_info(dist, handle)
-
-
-def _test_zip(archive: zipfile.ZipFile) -> None:
-    bad = archive.testzip()
-    if bad is not None:
-        raise zipfile.BadZipFile(f"corrupt member {bad}")
+def _notes(dist: Distribution, found: Inspection) -> tuple[str, ...]:
+    """Refuse what the indexer would not list, or lists with other metadata; note the rest."""
+    if found.verdict is Verdict.REJECTED:
+        reason = str(found.problem).removeprefix("unreadable archive: ")
+        raise InvalidDistribution(f"unreadable {dist.kind}: {reason}")
+    if found.verdict is Verdict.LIMITED:
+        return (f"the index will list it without metadata: {found.problem}",)
+    if found.core_metadata is not None:
+        _check_metadata(dist, found.core_metadata)
+    elif dist.kind == "wheel":
+        raise InvalidDistribution(str(found.problem))
+    if found.unverified:
+        return (f"not every member was read to check it: {found.unverified}",)
+    return ()
 
 
 def _check_metadata(dist: Distribution, metadata: bytes) -> None:
