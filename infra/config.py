@@ -119,6 +119,8 @@ class EnvironmentConfig:
     log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS
     price_class: cloudfront.PriceClass = cloudfront.PriceClass.PRICE_CLASS_100
     indexer_max_concurrency: int = 5
+    reconcile_hours: int = 24
+    """Every how many hours the indexer compares the whole bucket with the index (0: never)."""
     domain_name: str | None = None
     certificate_arn: str | None = None
     access: Access = "private"
@@ -273,6 +275,7 @@ FIELDS: Mapping[str, _Field] = {
     "logRetentionDays": _table("log_retention", LOG_RETENTION),
     "priceClass": _table("price_class", PRICE_CLASSES),
     "indexerMaxConcurrency": _Field("indexer_max_concurrency", _int_range(2, 1000)),
+    "reconcileHours": _Field("reconcile_hours", _int_range(0, 168)),
     "domainName": _Field("domain_name", _pattern(DOMAIN, "a lower-case DNS name")),
     "certificateArn": _Field(
         "certificate_arn", _pattern(CERTIFICATE_ARN, "an ACM certificate ARN in us-east-1")

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from aws_cdk import AssetHashType, BundlingOptions, Duration, RemovalPolicy, Size
 from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -38,6 +40,7 @@ from pyshelf.constants import (
     QUEUE_MAX_RECEIVE_COUNT,
     QUEUE_RETENTION_DAYS,
     QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+    RECONCILE_MESSAGE,
 )
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -116,6 +119,21 @@ class Indexer(Construct):
             )
         )
         self._skip_function_checks()
+
+    def reconcile_every(self, hours: int) -> None:
+        """A schedule that puts a reindex request of every project on the events queue, so that a
+        change S3 sent no event for (or one that fell in the DLQ) is caught within `hours`."""
+        events.Rule(
+            self,
+            "Reconcile",
+            description="pyshelf: reindex every project (catches changes that raised no event)",
+            schedule=events.Schedule.rate(Duration.hours(hours)),
+            targets=[
+                targets.SqsQueue(
+                    self.queue, message=events.RuleTargetInput.from_object(RECONCILE_MESSAGE)
+                )
+            ],
+        )
 
     def keep_private_names(
         self, store: cloudfront.IKeyValueStore, distribution: cloudfront.IDistribution

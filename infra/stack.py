@@ -78,6 +78,8 @@ class PyshelfStack(Stack):
             domain_name=config.domain_name,
             certificate_arn=config.certificate_arn,
         )
+        if config.reconcile_hours:
+            indexer.reconcile_every(config.reconcile_hours)
         if config.upstream is not None:
             # The indexer's role names the distribution, which names nothing of the indexer.
             indexer.keep_private_names(cdn.tokens, cdn.distribution)

@@ -45,3 +45,9 @@ PRIVATE_FILE_CACHE_CONTROL = f"private, max-age={IMMUTABLE_MAX_AGE_SECONDS}, imm
 # request gets depends on Accept (HTML or JSON) and Accept-Encoding (a JSON page's gzip variant;
 # the edge compresses HTML).
 PAGE_VARY = "Accept, Accept-Encoding"
+
+# The scheduled reconcile: a reindex request of every project (pyshelf.core.reindex_request) that
+# the stack's schedule puts on the events queue, so that a change S3 never told the indexer about
+# is caught. Its report is rewritten at `_pyshelf/reindex/<this id>.json` each time.
+RECONCILE_REQUEST_ID = "scheduled-reconcile"
+RECONCILE_MESSAGE = {"pyshelf": "reindex", "request": RECONCILE_REQUEST_ID, "projects": None}

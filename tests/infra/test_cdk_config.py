@@ -386,3 +386,10 @@ def test_unknown_environment_stops_the_synth_with_a_clear_message(
     assert result.returncode == 1
     assert "pyshelf: unknown environment 'qa' (-c env=NAME, one of: dev, prod)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_reconcile_schedule_is_daily_by_default_and_can_be_turned_off() -> None:
+    assert parse_environment("dev", {}).reconcile_hours == 24
+    assert parse_environment("dev", {"reconcileHours": 0}).reconcile_hours == 0
+    with pytest.raises(ConfigError, match="reconcileHours"):
+        parse_environment("dev", {"reconcileHours": 169})

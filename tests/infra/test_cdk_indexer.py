@@ -12,6 +12,7 @@ from cdk_support import Synth
 from iam_eval import Request, allowed, render
 
 from pyshelf.constants import INDEXER_TIMEOUT_SECONDS, QUEUE_VISIBILITY_TIMEOUT_SECONDS
+from pyshelf.core.events import messages_of
 from pyshelf.local import provision
 
 pytestmark = pytest.mark.cdk
@@ -275,3 +276,18 @@ def test_kms_variant_grants_the_key_to_the_indexer(variant: Synth) -> None:
     kms = [s for s in role_statements(variant) if as_list(s["Action"])[0].startswith("kms:")]
     assert kms
     assert all(s["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]} for s in kms)
+
+
+def test_a_daily_reconcile_asks_the_indexer_for_every_project(each_env: Synth) -> None:
+    """The schedule puts a reindex request of every project on the events queue: the indexer
+    then compares the whole bucket with the index (changes S3 sent no event for)."""
+    (rule,) = each_env.resources("AWS::Events::Rule").values()
+    props = rule["Properties"]
+    assert props["ScheduleExpression"] == "rate(1 day)"
+    (target,) = props["Targets"]
+    queue_id, _ = queue(each_env, "Events")
+    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    record = {"eventSource": "aws:sqs", "messageId": "m", "body": target["Input"]}
+    (message,) = messages_of({"Records": [record]})
+    assert message.reindex is not None
+    assert (message.reindex.request_id, message.reindex.projects) == ("scheduled-reconcile", None)
