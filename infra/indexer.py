@@ -35,6 +35,7 @@ from constructs import Construct
 
 from infra.bundling import IndexerSources, LocalPythonBundling, asset_hash
 from infra.nag import acknowledge, skip_checkov
+from infra.token_admins import STORE_ACTIONS
 from pyshelf.constants import (
     INDEXER_TIMEOUT_SECONDS,
     QUEUE_MAX_RECEIVE_COUNT,
@@ -55,18 +56,8 @@ MAX_RECEIVE_COUNT = QUEUE_MAX_RECEIVE_COUNT
 RETENTION = Duration.days(QUEUE_RETENTION_DAYS)
 # The environment variable that names the store of private names (lambdas/indexer/handler.py).
 KVS_ARN_VARIABLE = "KVS_ARN"
-# The KeyValueStore data-plane API the indexer uses on that store, spelt out, no wildcard.
-PRIVATE_NAMES_ACTIONS = tuple(
-    f"cloudfront-keyvaluestore:{action}"
-    for action in (
-        "DescribeKeyValueStore",
-        "GetKey",
-        "ListKeys",
-        "PutKey",
-        "DeleteKey",
-        "UpdateKeys",
-    )
-)
+# The KeyValueStore data-plane API the indexer uses on that store: the token admins' list.
+PRIVATE_NAMES_ACTIONS = STORE_ACTIONS
 
 
 class Indexer(Construct):
