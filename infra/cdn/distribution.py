@@ -129,8 +129,9 @@ class PackageCdn(Construct):
         acknowledge(
             self.distribution,
             "Annotation::@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk",
-            "route.js answers `/` itself and never forwards a URI ending in `/` or a query "
-            "string, so S3 never lists the bucket; defaultRootObject is set as well.",
+            "route.js never forwards a URI ending in `/` (it rewrites pages to index.html or "
+            "index.json), and the cache policies forward no query string to S3, so S3 never "
+            "lists the bucket; defaultRootObject is set as well.",
         )
         acknowledge(
             self.distribution,

@@ -42,6 +42,8 @@ PAGE = {
 
 
 SENT: list[str | None] = []  # the Content-Encoding of each page the server sent
+UPSTREAM_URL: list[str] = []  # where /elsewhere/ is redirected (the same server, another path)
+UPSTREAM_SAW: list[str | None] = []  # the Authorization headers that reached that upstream
 GOOD_TOKEN = "pyshelf_good"
 # base64 of "__token__:pyshelf_good", what pip sends for https://__token__:pyshelf_good@host/
 GOOD_AUTHORIZATION = "Basic X190b2tlbl9fOnB5c2hlbGZfZ29vZA=="
@@ -54,6 +56,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/badgzip/":
             self._send(b"not gzip", "gzip")
+            return
+        if self.path == "/elsewhere/":  # fall-through: a name this index does not hold
+            self.send_response(307)
+            self.send_header("Location", f"{UPSTREAM_URL[0]}/elsewhere/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path == "/upstream/elsewhere/":
+            UPSTREAM_SAW.append(self.headers["Authorization"])
+            self.send_error(404)
             return
         if self.path.startswith("/private/"):
             if self.headers["Authorization"] != GOOD_AUTHORIZATION:
@@ -88,6 +100,7 @@ def index_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    UPSTREAM_URL[:] = [f"http://127.0.0.1:{server.server_port}/upstream"]
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
@@ -233,3 +246,12 @@ def test_wait_keeps_polling_while_a_token_is_refused(index_url: str) -> None:
     assert outcome.missing == {"demo-1.0.tar.gz"}
     assert "the token in PYSHELF_TOKEN was refused" in (outcome.problem or "")
     assert _wait_for_private(HttpIndex(index_url, token=GOOD_TOKEN))[1] == WaitResult(frozenset())
+
+
+def test_http_index_never_follows_a_redirect_with_the_token(index_url: str) -> None:
+    """An index with fall-through redirects a name it does not hold yet to its upstream: for
+    `--wait` that is "not listed yet", and the token must not go there (urllib would copy it)."""
+    UPSTREAM_SAW.clear()
+    index = HttpIndex(index_url, token=GOOD_TOKEN)
+    assert index.project(NormalizedName("elsewhere")) is None
+    assert UPSTREAM_SAW == []

@@ -84,3 +84,8 @@ def test_the_value_limit_bounds_the_scope_list() -> None:
     with pytest.raises(InvalidTokenRecord, match=str(MAX_VALUE_BYTES)):
         TokenRecord(name="big", created=0, projects=globs).encode()
     assert TokenRecord(name="ok", created=0, projects=globs[:40]).encode()
+
+
+def test_a_number_too_large_for_an_integer_denies_like_the_edge_function() -> None:
+    """JSON's 1e400 is infinity: route.js's whole-number check refuses it, and so does this."""
+    assert TokenRecord.decode('{"v":1,"n":"x","c":1,"e":1e400,"s":["read"]}') is None

@@ -114,7 +114,8 @@ def token() -> None:
     "scopes",
     multiple=True,
     type=click.Choice(SCOPES),
-    help="What the token may do; repeatable. Default: read.",
+    help="What the token may do; repeatable. Default: read. (`upload` is reserved for the "
+    "upload endpoint, not built yet: today only `read` opens the index.)",
 )
 @click.option(
     "--index-url",

@@ -116,7 +116,7 @@ class TokenRecord:
                 projects=None if projects is None else tuple(_text(p) for p in _list(projects)),
             )
             record._check()
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError):
             return None
         return record
 

@@ -159,14 +159,17 @@ class HttpIndex:
             self._headers["Authorization"] = basic_authorization(token)
 
     def project(self, name: NormalizedName) -> PublishedProject | None:
+        """The project's page, or None when the index does not list it (404, 403, or a redirect:
+        an index with fall-through sends a name it does not hold yet to its upstream, and the
+        token must never follow it there)."""
         url = f"{self.index_url}{name}/"
         request = urllib.request.Request(url, headers=self._headers)
         try:
-            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+            with _NO_REDIRECTS.open(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
                 coding = response.headers.get("Content-Encoding")
                 return parse_project(_decoded(response.read(), coding, url))
         except urllib.error.HTTPError as exc:
-            if exc.code in (403, 404):
+            if exc.code in (403, 404) or 300 <= exc.code < 400:
                 return None
             if exc.code == 401:
                 refused = IndexUnreadable if "Authorization" in self._headers else IndexRefused
@@ -180,6 +183,16 @@ class HttpIndex:
         if "Authorization" in self._headers:
             return f"the token in {TOKEN_VARIABLE} was refused"
         return f"a private index: set {TOKEN_VARIABLE} to a read token"
+
+
+class _Unfollowed(urllib.request.HTTPRedirectHandler):
+    """Answer a redirect as itself (an HTTPError with its 3xx status), never following it."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Unfollowed)
 
 
 def _decoded(body: bytes, content_encoding: str | None, where: str) -> bytes:
