@@ -17,6 +17,7 @@ from distbuild import sdist, wheel
 from eventjson import BUCKET, created, load_fixture, removed, s3_notification, sqs_event
 from storage_reads import RecordingStore, body, files_of, keys_in, page, put, root_names, sha256
 
+from pyshelf.core.facts_cache import FactsCache
 from pyshelf.indexer import batch, file_facts
 from pyshelf.indexer.batch import BatchFailed, handle_event
 from pyshelf.storage.memory import MemoryStore
@@ -136,19 +137,15 @@ def test_keys_with_spaces_plus_and_unicode(store: MemoryStore) -> None:
     assert root_names(store) == ["spam"]
 
 
-def test_corrupt_wheel_is_indexed_without_metadata(
-    store: MemoryStore, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_corrupt_wheel_is_not_listed(store: MemoryStore, caplog: pytest.LogCaptureFixture) -> None:
     put(store, "foo/foo-1.0-py3-none-any.whl", b"this is not a zip")
     put(store, "foo/foo-1.0.tar.gz", FOO_SDIST)
     with caplog.at_level(logging.WARNING, logger="pyshelf"):
         result = handle_event(created("foo/foo-1.0-py3-none-any.whl", "foo/foo-1.0.tar.gz"), store)
     assert result == {"batchItemFailures": []}
-    entry = files_of(store, "foo")["foo-1.0-py3-none-any.whl"]
-    assert entry["hashes"]["sha256"] == sha256(b"this is not a zip")
-    assert entry["core-metadata"] is False
+    assert set(files_of(store, "foo")) == {"foo-1.0.tar.gz"}
     assert "foo/foo-1.0-py3-none-any.whl.metadata" not in keys_in(store)
-    assert "unreadable archive" in caplog.text
+    assert "foo/foo-1.0-py3-none-any.whl: not listed: unreadable archive" in caplog.text
 
 
 def test_a_file_too_large_to_inspect_is_hashed_and_listed_without_metadata(
@@ -220,10 +217,12 @@ def test_misplaced_identical_file_with_another_etag_is_just_removed(store: Memor
     parts = [data[: 5 * 1024 * 1024], data[5 * 1024 * 1024 :]]
     store.put_parts("foo/foo-1.0.tar.gz", parts, content_type="application/octet-stream")
     put(store, "Foo/foo-1.0.tar.gz", data)
+    put(store, "foo/foo-2.0.tar.gz", sdist("foo", "2.0"))  # listed: the facts cache is kept
     assert store.head("Foo/foo-1.0.tar.gz") != store.head("foo/foo-1.0.tar.gz")
-    handle_event(created("Foo/foo-1.0.tar.gz"), store)
+    handle_event(created("Foo/foo-1.0.tar.gz", "foo/foo-2.0.tar.gz"), store)
     assert keys_in(store, "Foo/") == set()
-    assert files_of(store, "foo")["foo-1.0.tar.gz"]["hashes"]["sha256"] == sha256(data)
+    cache = FactsCache.loads(body(store, "_pyshelf/projects/foo.json"))
+    assert cache.files["foo-1.0.tar.gz"].facts.sha256 == sha256(data)  # random bytes: rejected
 
 
 def test_yank_record_marks_the_release(store: MemoryStore) -> None:

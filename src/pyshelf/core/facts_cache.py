@@ -26,7 +26,8 @@ from pyshelf.core import layout, render
 from pyshelf.core.filenames import NotADistribution, parse_distribution
 from pyshelf.core.page_model import FileFacts, IndexedFile
 
-SCHEMA = 2
+# 3: entries remember rejected files (`FileFacts.rejected`); a schema 2 cache listed them.
+SCHEMA = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,14 @@ class FactsCache:
 
     @property
     def empty(self) -> bool:
-        """No files: no pages, not in the root (yank records alone do not make a project)."""
-        return not self.files
+        """No listed files: no pages, not in the root (yank records alone, or rejected files
+        alone, do not make a project)."""
+        return not any(entry.facts.rejected is None for entry in self.files.values())
+
+    @property
+    def listed(self) -> int:
+        """How many files the pages list."""
+        return sum(entry.facts.rejected is None for entry in self.files.values())
 
     def copy(self) -> FactsCache:
         return FactsCache(dict(self.files), dict(self.yanks))
@@ -75,7 +82,7 @@ class FactsCache:
         yanked, count = self.yanked(), 0
         for name, entry in self.files.items():
             indexed = indexed_file(name, entry, yanked)
-            if indexed is None:
+            if indexed is None or entry.facts.rejected is not None:
                 continue
             seen = entry.rendered
             if seen and seen.version == render.FRAGMENT_VERSION and seen.yanked == indexed.yanked:
@@ -94,7 +101,9 @@ class FactsCache:
         self.refresh()
         rows = []
         for name, entry in self.files.items():
-            if entry.rendered is not None and (version := _version(name)) is not None:
+            if entry.facts.rejected is not None or entry.rendered is None:
+                continue
+            if (version := _version(name)) is not None:
                 rows.append((version, name, entry.rendered))
         if not rows:
             return None
@@ -105,7 +114,8 @@ class FactsCache:
         return html, json_page
 
     def dumps(self) -> bytes:
-        """Deterministic bytes; zero bytes for a cache without files."""
+        """Deterministic bytes; zero bytes for a cache without listed files (so a project of
+        rejected files alone keeps no record of them: a listing reads them again)."""
         if self.empty:
             return b""
         document = {
@@ -163,6 +173,8 @@ def _version(filename: str) -> Version | None:
 
 def _entry_json(entry: Entry) -> dict[str, Any]:
     item: dict[str, Any] = asdict(entry.facts)
+    if item["rejected"] is None:
+        del item["rejected"]
     item["uploaded"] = entry.upload_time.isoformat()
     if entry.rendered is not None:
         item["rendered"] = asdict(entry.rendered)

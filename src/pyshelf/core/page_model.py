@@ -16,7 +16,8 @@ from pyshelf.core.filenames import Distribution
 @dataclass(frozen=True, slots=True)
 class FileFacts:
     """What pyshelf gathered by reading a distribution once. Valid while the object's ETag and
-    size are unchanged; `metadata_etag` is the ETag of the `.metadata` object written from it."""
+    size are unchanged; `metadata_etag` is the ETag of the `.metadata` object written from it.
+    `rejected` is the inspection's reason when it rejected the file: remembered, not listed."""
 
     etag: str
     size: int
@@ -24,6 +25,7 @@ class FileFacts:
     requires_python: str | None = None
     metadata_sha256: str | None = None
     metadata_etag: str | None = None
+    rejected: str | None = None
 
     def describes(self, etag: str, size: int) -> bool:
         return self.etag == etag and self.size == size
@@ -78,7 +80,8 @@ class Listed:
 def build_project_page(
     name: NormalizedName, listed: Iterable[Listed], yanks: Mapping[Version, str]
 ) -> ProjectPage:
-    """The page for `name`: files sorted by (version, filename); yanked per release."""
+    """The page for `name`: files sorted by (version, filename); yanked per release; rejected
+    files left out."""
     files = [
         IndexedFile(
             filename=item.dist.filename,
@@ -91,6 +94,7 @@ def build_project_page(
             yanked=yanks.get(item.dist.version),
         )
         for item in listed
+        if item.facts.rejected is None
     ]
     files.sort(key=lambda f: f.sort_key)
     return ProjectPage(name, tuple(files))

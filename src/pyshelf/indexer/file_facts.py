@@ -1,13 +1,16 @@
 """Learn the facts a project page needs, reading each file only once.
 
 `learn_file` streams one file (conditional on the ETag it was seen with), hashes and inspects it,
-and writes its `.metadata`. `gather_facts` (the listing path: reindex, redeliveries) takes one
+and writes its `.metadata`; a file the inspection rejects is remembered with its reason (logged
+once) and never listed. `gather_facts` (the listing path: reindex, redeliveries) takes one
 listing of the project's folder, reuses the facts cache entries whose ETag, size and `.metadata`
 ETag still match, and learns only new or overwritten files.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 import logging
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -16,7 +19,7 @@ from typing import IO
 from pyshelf.core import layout
 from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
 from pyshelf.core.filenames import Distribution
-from pyshelf.core.inspection import HashingWriter, inspect, sha256_of
+from pyshelf.core.inspection import HashingWriter, Verdict, inspect, sha256_of
 from pyshelf.core.page_model import FileFacts
 from pyshelf.storage import NotFound, ObjectInfo, Storage
 from pyshelf.storage.folder import ProjectFolder
@@ -26,6 +29,8 @@ SPOOL_IN_MEMORY = 32 * 1024 * 1024
 # Larger files are hashed as they stream past but not kept for inspection: the Lambda's /tmp
 # (4 GiB in the stack) must hold what is inspected. They are listed without metadata.
 MAX_INSPECTED_BYTES = 3 * 1024**3
+# A yank record's reason is read up to this many bytes (UTF-8), the rest dropped with a warning.
+MAX_YANK_BYTES = 1024
 
 MetadataWrites = dict[str, str | None]
 """`.metadata` key -> the ETag this invocation wrote there last (None: it deleted it)."""
@@ -78,6 +83,10 @@ def learn_file(
             log.warning("%s: indexed without metadata: larger than %d bytes", key, kept.cap)
             return Entry(FileFacts(etag, writer.size, writer.sha256), info.last_modified)
         found = inspect(dist, spool, writer.sha256, writer.size)
+    if found.verdict is Verdict.REJECTED:
+        log.warning("%s: not listed: %s", key, found.problem)
+        facts = FileFacts(etag, found.size, found.sha256, rejected=found.problem or "rejected")
+        return Entry(facts, info.last_modified)
     if found.problem:
         log.warning("%s: indexed without metadata: %s", key, found.problem)
     facts = FileFacts(etag, found.size, found.sha256, found.requires_python)
@@ -97,10 +106,19 @@ def learn_file(
 
 
 def read_yank(store: Storage, key: str) -> YankFacts | None:
-    blob = store.get(key)
-    if blob is None:
+    """The yank record's ETag and reason (its first `MAX_YANK_BYTES`); None if it is gone."""
+    body = io.BytesIO()
+    kept = _Capped(body, MAX_YANK_BYTES)
+    try:
+        info = store.download(key, kept, if_match=None)  # type: ignore[arg-type]
+    except NotFound:
         return None
-    return YankFacts(blob.etag, blob.body.decode("utf-8", errors="replace").strip())
+    if kept.over:
+        log.warning("%s: yank reason cut to its first %d bytes", key, MAX_YANK_BYTES)
+    # not final when cut: a character cut in two at the end is dropped, not replaced
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    reason = decoder.decode(body.getvalue(), final=not kept.over)
+    return YankFacts(info.etag, reason.strip())
 
 
 class _Capped:
@@ -116,6 +134,9 @@ class _Capped:
         if not self.over and self.kept + len(chunk) <= self.cap:
             self.kept += len(chunk)
             return self.sink.write(chunk)
+        if not self.over:  # keep what fits
+            self.sink.write(chunk[: self.cap - self.kept])
+            self.kept = self.cap
         self.over = True
         return len(chunk)
 

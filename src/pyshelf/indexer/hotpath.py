@@ -107,7 +107,7 @@ def _attempt(
         result.root_affected |= cache.empty != new.empty
         _verify(store, seen)
     result.changed |= follow(store, project, CacheVersion(etag, new), pages)
-    result.files = len(new.files)
+    result.files = new.listed
 
 
 def _look(store: Storage, key: str) -> _Seen:

@@ -174,7 +174,7 @@ def _project_attempt(
         _verify(store, project, folder)
     wrote |= follow(store, project, CacheVersion(etag, new), pages, check_bytes=check_bytes)
     result.changed |= wrote
-    result.files = len(new.files)
+    result.files = new.listed
 
 
 def write_cache(store: Storage, project: NormalizedName, body: bytes, read: Blob | None) -> str:
