@@ -77,17 +77,21 @@ def test_uploads_and_yanks_match_a_notification_filter(dev: Synth) -> None:
         assert any(key.endswith(suffix) for suffix in suffixes), key
 
 
-def test_only_this_bucket_may_send_to_the_queue(dev: Synth) -> None:
+def test_only_this_bucket_and_the_reconcile_rule_may_send_to_the_queue(dev: Synth) -> None:
     queue_id = dev.logical_id("AWS::SQS::Queue", "Indexer/Events")
+    rule_id = dev.logical_id("AWS::Events::Rule", "Indexer/Reconcile")
     policies = [
         p["Properties"]
         for p in dev.resources("AWS::SQS::QueuePolicy").values()
         if p["Properties"]["Queues"] == [{"Ref": queue_id}]
     ]
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
-    send = [s for s in statements if s["Effect"] == "Allow"]
-    assert len(send) == 1
-    assert send[0]["Principal"] == {"Service": "s3.amazonaws.com"}
-    assert send[0]["Condition"]["ArnLike"]["aws:SourceArn"] == {
-        "Fn::GetAtt": ["PackagesBucket", "Arn"]
+    senders = {
+        s["Principal"]["Service"]: s["Condition"] for s in statements if s["Effect"] == "Allow"
+    }
+    assert senders == {
+        "s3.amazonaws.com": {
+            "ArnLike": {"aws:SourceArn": {"Fn::GetAtt": ["PackagesBucket", "Arn"]}}
+        },
+        "events.amazonaws.com": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}},
     }
