@@ -72,7 +72,7 @@ def test_the_rejected_outcome_is_remembered_not_read_again() -> None:
     recording = RecordingStore(store)
     handle_event(sqs_event(created(WHEEL)), recording)  # a later event, same ETag
     handle_event(sqs_event(created(WHEEL), receive_count=2), recording)  # a redelivery
-    reindex(recording, ["foo"])  # a listing
+    reindex(recording, [FOO])  # a listing
     assert [c for c in recording.calls if c.startswith("download")] == []
     assert set(files_of(store, "foo")) == {"foo-1.0.tar.gz"}
 
@@ -120,7 +120,7 @@ def test_a_huge_yank_record_gives_a_bounded_reason(
     if path == "event":
         handle_event(sqs_event(created("foo/1.0.yank")), store)
     else:
-        reindex(store, ["foo"])
+        reindex(store, [FOO])
     reason = files_of(store, "foo")["foo-1.0.tar.gz"]["yanked"]
     assert reason == "é" * (file_facts.MAX_YANK_BYTES // 2)
     assert len(body(store, "foo/index.html")) < 4096
