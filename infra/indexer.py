@@ -128,8 +128,8 @@ class Indexer(Construct):
         )
 
     def invalidate(self, distribution: cloudfront.IDistribution) -> None:
-        """Let the indexer invalidate paths of `distribution` (files replaced, removed or
-        repaired; nothing else in CloudFront) and tell it which one."""
+        """Let the indexer invalidate paths of `distribution` (files replaced or removed;
+        nothing else in CloudFront) and tell it which one."""
         self.function.add_environment(DISTRIBUTION_ID_VARIABLE, distribution.distribution_id)
         distribution.grant_create_invalidation(self.role)
 

@@ -2,7 +2,7 @@
 
 With `KVS_ARN` set (an index that falls through to PyPI) the indexer keeps the private set in
 that CloudFront KeyValueStore; without it no KeyValueStore client is built or imported. With
-`DISTRIBUTION_ID` set it invalidates the edge paths of files replaced, removed or repaired on that
+`DISTRIBUTION_ID` set it invalidates the edge paths of files replaced or removed on that
 distribution (`pyshelf.indexer.invalidation`); without it, none."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ folder (`pyshelf.indexer.regenerate`).
 `project_set` is the private set of an index that falls through to PyPI (docs/fallthrough.md);
 None (no fall-through) makes no KeyValueStore request.
 
-`invalidator` drops the edge paths of files replaced, removed or repaired, once per batch
+`invalidator` drops the edge paths of files replaced or removed, once per batch
 (`pyshelf.indexer.invalidation`); None (not configured) makes no extra request."""
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def handle_event(
     if root_needed:
         _regenerate_root(store, plan)
     for message_id, request in plan.reindex:
-        _perform(store, message_id, request, plan, project_set, edge)
+        _perform(store, message_id, request, plan, project_set, edge=edge)
     for message_id, release in plan.release:
         _release(store, message_id, release, plan, project_set)
     _invalidate(edge, plan)
@@ -160,6 +160,7 @@ def _perform(
     request: ReindexRequest,
     plan: Plan,
     project_set: ProjectSet | None,
+    *,
     edge: EdgeChanges,
 ) -> None:
     try:

@@ -1,5 +1,5 @@
 """Nothing stale at the edge: files and `.metadata` are cached for a year as immutable, so when
-the indexer sees a distribution replaced or removed, or its `.metadata` rewritten (repaired), it
+the indexer sees a distribution replaced or removed, or its `.metadata` rewritten with new bytes, it
 invalidates every path that reaches it: `/<project>/<file>`, `/simple/<project>/<file>` and their
 `.metadata`. Paths are gathered per invocation and sent as one invalidation; more than
 `MAX_PATHS` become the wildcards `/<project>/*` and `/simple/<project>/*` per project
@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from packaging.utils import NormalizedName
 
+from pyshelf.constants import METADATA_SUFFIX
 from pyshelf.core import layout
 from pyshelf.core.facts_cache import FactsCache
 from pyshelf.storage import Storage
@@ -69,7 +70,7 @@ def edge_paths(project: NormalizedName, filename: str) -> list[str]:
     return [
         f"{prefix}/{project}/{name}{suffix}"
         for prefix in ("", "/simple")
-        for suffix in ("", layout.METADATA_SUFFIX)
+        for suffix in ("", METADATA_SUFFIX)
     ]
 
 
