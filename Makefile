@@ -57,7 +57,7 @@ test: lint typecheck unit
 # The race tests with 20 seeded rounds each (`make test` runs 4): docs/race-freedom.md.
 race: $(VENV)/.dev-installed
 	PYSHELF_RACE_SEEDS=20 $(BIN)/pytest -q -p no:cacheprovider tests/indexer/test_races.py \
-		tests/indexer/test_hot_path_orders.py
+		tests/indexer/test_hot_path_orders.py tests/indexer/test_fault_injection.py
 
 synth: $(VENV)/.dev-installed node_modules/.installed
 	cdk synth -q -c env=dev

@@ -56,6 +56,7 @@ MAX_RECEIVE_COUNT = QUEUE_MAX_RECEIVE_COUNT
 RETENTION = Duration.days(QUEUE_RETENTION_DAYS)
 # The environment variable that names the store of private names (lambdas/indexer/handler.py).
 KVS_ARN_VARIABLE = "KVS_ARN"
+DISTRIBUTION_ID_VARIABLE = "DISTRIBUTION_ID"
 # The KeyValueStore data-plane API the indexer uses on that store: the token admins' list.
 PRIVATE_NAMES_ACTIONS = STORE_ACTIONS
 
@@ -126,17 +127,19 @@ class Indexer(Construct):
             ],
         )
 
-    def keep_private_names(
-        self, store: cloudfront.IKeyValueStore, distribution: cloudfront.IDistribution
-    ) -> None:
-        """Let the indexer write the private names (`project:` keys) into `store`, and
-        invalidate paths of `distribution` (nothing else in CloudFront)."""
+    def invalidate(self, distribution: cloudfront.IDistribution) -> None:
+        """Let the indexer invalidate paths of `distribution` (files replaced or removed;
+        nothing else in CloudFront) and tell it which one."""
+        self.function.add_environment(DISTRIBUTION_ID_VARIABLE, distribution.distribution_id)
+        distribution.grant_create_invalidation(self.role)
+
+    def keep_private_names(self, store: cloudfront.IKeyValueStore) -> None:
+        """Let the indexer write the private names (`project:` keys) into `store`."""
         arn = store.key_value_store_arn
         self.function.add_environment(KVS_ARN_VARIABLE, arn)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(PRIVATE_NAMES_ACTIONS), resources=[arn])
         )
-        distribution.grant_create_invalidation(self.role)
 
     def _function(
         self,

@@ -80,9 +80,10 @@ class PyshelfStack(Stack):
         )
         if config.reconcile_hours:
             indexer.reconcile_every(config.reconcile_hours)
+        # The indexer's role names the distribution, which names nothing of the indexer.
+        indexer.invalidate(cdn.distribution)
         if config.upstream is not None:
-            # The indexer's role names the distribution, which names nothing of the indexer.
-            indexer.keep_private_names(cdn.tokens, cdn.distribution)
+            indexer.keep_private_names(cdn.tokens)
         # The indexer's own writes (.metadata, index.*, _pyshelf/...) match none of these.
         storage.notify(indexer.queue, suffixes=EVENT_SUFFIXES)
         storage.grant_indexer(indexer.role)

@@ -1,7 +1,9 @@
 """Lambda entry point of the indexer: a thin shell over `pyshelf.indexer.batch.handle_event`.
 
 With `KVS_ARN` set (an index that falls through to PyPI) the indexer keeps the private set in
-that CloudFront KeyValueStore; without it no KeyValueStore client is built or imported."""
+that CloudFront KeyValueStore; without it no KeyValueStore client is built or imported. With
+`DISTRIBUTION_ID` set it invalidates the edge paths of files replaced or removed on that
+distribution (`pyshelf.indexer.invalidation`); without it, none."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import boto3
 
 from pyshelf.core import logs
 from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.invalidation import CloudFrontInvalidator
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.storage.s3 import S3Store
 
@@ -37,8 +40,16 @@ def _project_set(arn: str) -> ProjectSet:
     return ProjectSet(CloudFrontKeyValueStore(client_for(boto3.Session()), arn))
 
 
+@functools.cache
+def _invalidator(distribution_id: str) -> CloudFrontInvalidator:
+    """One CloudFront client per warm container."""
+    return CloudFrontInvalidator(boto3.client("cloudfront"), distribution_id)
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """SQS batch (or plain S3 notification) in, SQS partial batch response out."""
     arn = os.environ.get("KVS_ARN")
     project_set = _project_set(arn) if arn else None
-    return handle_event(event, _store(os.environ["PACKAGES_BUCKET"]), project_set)
+    distribution_id = os.environ.get("DISTRIBUTION_ID")
+    invalidator = _invalidator(distribution_id) if distribution_id else None
+    return handle_event(event, _store(os.environ["PACKAGES_BUCKET"]), project_set, invalidator)

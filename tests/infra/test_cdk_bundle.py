@@ -52,6 +52,7 @@ LAMBDA_MODULES = [
     "pyshelf.indexer.file_facts",
     "pyshelf.indexer.follow",
     "pyshelf.indexer.hotpath",
+    "pyshelf.indexer.invalidation",
     "pyshelf.indexer.private_set",
     "pyshelf.indexer.project_set",
     "pyshelf.indexer.refile",

@@ -39,9 +39,13 @@ def test_function_runtime_and_size(each_env: Synth) -> None:
     assert "ReservedConcurrentExecutions" not in props
 
 
-def test_function_is_told_its_bucket(each_env: Synth) -> None:
+def test_function_is_told_its_bucket_and_distribution(each_env: Synth) -> None:
     _, props = function(each_env)
-    assert props["Environment"]["Variables"] == {"PACKAGES_BUCKET": {"Ref": "PackagesBucket"}}
+    distribution_id, _ = each_env.one("AWS::CloudFront::Distribution")
+    assert props["Environment"]["Variables"] == {
+        "PACKAGES_BUCKET": {"Ref": "PackagesBucket"},
+        "DISTRIBUTION_ID": {"Ref": distribution_id},
+    }
 
 
 def test_a_received_message_stays_hidden_while_its_batch_can_run(each_env: Synth) -> None:
@@ -153,13 +157,15 @@ def test_indexer_may_only_touch_its_own_bucket(each_env: Synth) -> None:
     assert all(s["Effect"] == "Allow" for s in s3)
 
 
-def test_indexer_has_no_wildcard_actions_and_no_invalidation(each_env: Synth) -> None:
+def test_indexer_has_no_wildcard_actions_and_only_invalidates_in_cloudfront(
+    each_env: Synth,
+) -> None:
     actions = [a for s in role_statements(each_env) for a in as_list(s["Action"])]
     assert actions, "the role has policies"
     assert not [a for a in actions if "*" in a]
-    assert not [a for a in actions if a.startswith("cloudfront:")]
+    assert {a for a in actions if a.startswith("cloudfront")} == {"cloudfront:CreateInvalidation"}
     services = {a.split(":")[0] for a in actions}
-    assert services == {"s3", "sqs", "logs"}
+    assert services == {"s3", "sqs", "logs", "cloudfront"}
 
 
 STORE_ACTIONS = {
@@ -174,8 +180,12 @@ STORE_ACTIONS = {
 
 def store_and_distribution_arns(synth: Synth) -> tuple[dict[str, Any], dict[str, Any]]:
     store_id, _ = synth.one("AWS::CloudFront::KeyValueStore")
+    return {"Fn::GetAtt": [store_id, "Arn"]}, distribution_arn_of(synth)
+
+
+def distribution_arn_of(synth: Synth) -> dict[str, Any]:
     distribution_id, _ = synth.one("AWS::CloudFront::Distribution")
-    distribution_arn = {
+    return {
         "Fn::Join": [
             "",
             [
@@ -188,7 +198,6 @@ def store_and_distribution_arns(synth: Synth) -> tuple[dict[str, Any], dict[str,
             ],
         ]
     }
-    return {"Fn::GetAtt": [store_id, "Arn"]}, distribution_arn
 
 
 def cloudfront_grants(synth: Synth) -> set[tuple[str, str]]:
@@ -206,10 +215,15 @@ def cloudfront_grants(synth: Synth) -> set[tuple[str, str]]:
     return grants
 
 
-def test_without_an_upstream_the_indexer_has_no_store(each_env: Synth) -> None:
+def test_without_an_upstream_the_indexer_has_no_store_but_invalidates(each_env: Synth) -> None:
+    """Every index invalidates the paths of files replaced or removed (docs/deploy.md)."""
     _, props = function(each_env)
+    distribution_id, _ = each_env.one("AWS::CloudFront::Distribution")
     assert "KVS_ARN" not in props["Environment"]["Variables"]
-    assert cloudfront_grants(each_env) == set()
+    assert props["Environment"]["Variables"]["DISTRIBUTION_ID"] == {"Ref": distribution_id}
+    ((action, resource),) = cloudfront_grants(each_env)
+    assert action == "cloudfront:CreateInvalidation"
+    assert resource.endswith(f'":distribution/", {{"Ref": "{distribution_id}"}}]]}}')
 
 
 def test_with_an_upstream_the_indexer_is_told_its_store(variant: Synth) -> None:
@@ -219,7 +233,9 @@ def test_with_an_upstream_the_indexer_is_told_its_store(variant: Synth) -> None:
         {
             "Handler": "handler.handler",
             "Environment": {
-                "Variables": {"PACKAGES_BUCKET": {"Ref": "PackagesBucket"}, "KVS_ARN": store_arn}
+                "Variables": Match.object_like(
+                    {"PACKAGES_BUCKET": {"Ref": "PackagesBucket"}, "KVS_ARN": store_arn}
+                )
             },
         },
     )

@@ -9,7 +9,10 @@ failed or timed out) or its cache is unreadable: then it is regenerated from a l
 folder (`pyshelf.indexer.regenerate`).
 
 `project_set` is the private set of an index that falls through to PyPI (docs/fallthrough.md);
-None (no fall-through) makes no KeyValueStore request."""
+None (no fall-through) makes no KeyValueStore request.
+
+`invalidator` drops the edge paths of files replaced or removed, once per batch
+(`pyshelf.indexer.invalidation`); None (not configured) makes no extra request."""
 
 from __future__ import annotations
 
@@ -27,9 +30,15 @@ from pyshelf.core.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_o
 from pyshelf.core.reindex_request import ReindexRequest
 from pyshelf.core.release_request import ReleaseRequest
 from pyshelf.indexer.hotpath import NeedsListing, apply_events
+from pyshelf.indexer.invalidation import EdgeChanges, Invalidator
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.refile import refile
-from pyshelf.indexer.regenerate import ProjectResult, regenerate_project, regenerate_root
+from pyshelf.indexer.regenerate import (
+    ProjectResult,
+    discover_projects,
+    regenerate_project,
+    regenerate_root,
+)
 from pyshelf.indexer.requested import perform, perform_release
 from pyshelf.storage import Storage
 
@@ -48,21 +57,26 @@ class Plan:
     reindex: list[tuple[str, ReindexRequest]] = field(default_factory=list)
     release: list[tuple[str, ReleaseRequest]] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
+    gone: dict[NormalizedName, set[str]] = field(default_factory=lambda: defaultdict(set))
     retried: bool = False  # some message is a redelivery: re-check the root
 
 
 def handle_event(
-    event: Mapping[str, Any], store: Storage, project_set: ProjectSet | None = None
+    event: Mapping[str, Any],
+    store: Storage,
+    project_set: ProjectSet | None = None,
+    invalidator: Invalidator | None = None,
 ) -> dict[str, Any]:
     """Process a batch; return the SQS partial batch response (failed message IDs)."""
     messages = messages_of(event)
     plan = Plan()
+    edge = EdgeChanges(store, invalidator)
     for message in messages:
         _plan_message(store, message, plan)
     root_needed = plan.retried
     for project, message_ids in sorted(plan.projects.items()):
         try:
-            result = _index(store, project, plan, project_set)
+            result = _index_watched(store, project, plan, project_set, edge)
         except Exception:
             log.exception("%s: regeneration failed; its messages will be retried", project)
             plan.failed |= message_ids
@@ -72,13 +86,52 @@ def handle_event(
     if root_needed:
         _regenerate_root(store, plan)
     for message_id, request in plan.reindex:
-        _perform(store, message_id, request, plan, project_set)
+        _perform(store, message_id, request, plan, project_set, edge=edge)
     for message_id, release in plan.release:
         _release(store, message_id, release, plan, project_set)
+    _invalidate(edge, plan)
     failures = sorted(plan.failed)
     if failures and messages[0].message_id == PLAIN_S3_EVENT:
         raise BatchFailed("some records failed; see the log")
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
+
+
+def _index_watched(
+    store: Storage,
+    project: NormalizedName,
+    plan: Plan,
+    project_set: ProjectSet | None,
+    edge: EdgeChanges,
+) -> ProjectResult:
+    """`_index`, noting the edge paths of what changed (even when indexing fails half-way:
+    the cache may have been written, and a redelivery would not see the difference)."""
+    edge.add(project, plan.gone[project])
+    if project in plan.relist:  # the first delivery may have indexed, then failed
+        edge.add(project, _filenames(plan.keys[project]))
+    before = edge.snapshot(project)
+    try:
+        return _index(store, project, plan, project_set)
+    finally:
+        edge.compare(project, before)
+
+
+def _filenames(keys: set[str]) -> list[str]:
+    return [
+        info.dist.filename
+        for info in map(layout.classify, keys)
+        if isinstance(info, layout.DistributionKey)
+    ]
+
+
+def _invalidate(edge: EdgeChanges, plan: Plan) -> None:
+    """One invalidation for the batch; if it fails, every project message is retried (and a
+    redelivery invalidates all its event keys)."""
+    try:
+        edge.flush()
+    except Exception:
+        log.exception("edge invalidation failed; the batch's messages will be retried")
+        for message_ids in plan.projects.values():
+            plan.failed |= message_ids
 
 
 def _index(
@@ -107,9 +160,19 @@ def _perform(
     request: ReindexRequest,
     plan: Plan,
     project_set: ProjectSet | None,
+    *,
+    edge: EdgeChanges,
 ) -> None:
     try:
-        perform(store, request, project_set)
+        names = request.projects
+        if edge.enabled and names is None:
+            names = tuple(discover_projects(store))
+        before = {name: edge.snapshot(name) for name in names or ()}
+        try:
+            perform(store, request, project_set)
+        finally:
+            for name, snapshot in before.items():
+                edge.compare(name, snapshot)
     except Exception:
         log.exception("reindex %s failed; its message will be retried", request.request_id)
         plan.failed.add(message_id)
@@ -152,6 +215,8 @@ def _plan_message(store: Storage, message: Message, plan: Plan) -> None:
             project, key = target
             plan.projects[project].add(message.message_id)
             plan.keys[project].add(key)
+            if event.removed and key == event.key:
+                plan.gone[project].update(_filenames({key}))
             if redelivered:
                 plan.relist.add(project)
 

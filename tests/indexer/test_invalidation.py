@@ -1,0 +1,92 @@
+"""Edge invalidation: files replaced, removed or repaired are invalidated once per batch."""
+
+from __future__ import annotations
+
+import boto3
+from botocore.stub import ANY, Stubber
+from distbuild import sdist, wheel
+from eventjson import created, removed, sqs_event
+from packaging.utils import canonicalize_name
+from storage_reads import put
+
+from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.invalidation import (
+    MAX_PATHS,
+    CloudFrontInvalidator,
+    RecordingInvalidator,
+    bounded,
+    edge_paths,
+)
+from pyshelf.storage.memory import MemoryStore
+
+WHEEL = "alpha/alpha-1.0-py3-none-any.whl"
+WHEEL_PATHS = [
+    "/alpha/alpha-1.0-py3-none-any.whl",
+    "/alpha/alpha-1.0-py3-none-any.whl.metadata",
+    "/simple/alpha/alpha-1.0-py3-none-any.whl",
+    "/simple/alpha/alpha-1.0-py3-none-any.whl.metadata",
+]
+
+
+def test_a_new_upload_invalidates_nothing(store: MemoryStore) -> None:
+    edge = RecordingInvalidator()
+    put(store, WHEEL, wheel("alpha", "1.0"))
+    assert handle_event(sqs_event(created(WHEEL)), store, None, edge) == {"batchItemFailures": []}
+    assert edge.batches == []
+
+
+def test_an_overwrite_invalidates_every_path_of_the_file(store: MemoryStore) -> None:
+    edge = RecordingInvalidator()
+    put(store, WHEEL, wheel("alpha", "1.0"))
+    put(store, "alpha/alpha-1.0.tar.gz", sdist("alpha", "1.0"))
+    handle_event(sqs_event(created(WHEEL, "alpha/alpha-1.0.tar.gz")), store, None, edge)
+    put(store, WHEEL, wheel("alpha", "1.0", ">=3.12"))
+    handle_event(sqs_event(created(WHEEL)), store, None, edge)
+    assert edge.batches == [WHEEL_PATHS]
+
+
+def test_removals_of_a_batch_are_one_invalidation(store: MemoryStore) -> None:
+    edge = RecordingInvalidator()
+    put(store, WHEEL, wheel("alpha", "1.0"))
+    put(store, "beta/beta-2.0.tar.gz", sdist("beta", "2.0"))
+    handle_event(sqs_event(created(WHEEL), created("beta/beta-2.0.tar.gz")), store, None, edge)
+    store.delete(WHEEL)
+    store.delete("beta/beta-2.0.tar.gz")
+    handle_event(sqs_event(removed(WHEEL), removed("beta/beta-2.0.tar.gz")), store, None, edge)
+    (batch,) = edge.batches
+    beta = edge_paths(canonicalize_name("beta"), "beta-2.0.tar.gz")
+    assert batch == sorted(WHEEL_PATHS + beta)
+
+
+def test_more_than_the_bound_becomes_wildcards_per_project() -> None:
+    many = {canonicalize_name("alpha"): {f"/alpha/a-{i}.whl" for i in range(MAX_PATHS)}}
+    assert len(bounded(many)) == MAX_PATHS
+    many[canonicalize_name("beta")] = {"/beta/b-1.whl"}
+    assert bounded(many) == ["/alpha/*", "/simple/alpha/*", "/beta/*", "/simple/beta/*"]
+
+
+def test_cloudfront_invalidator_sends_one_batch() -> None:
+    client = boto3.client("cloudfront", region_name="us-east-1")
+    expected = {
+        "DistributionId": "E123",
+        "InvalidationBatch": {
+            "Paths": {"Quantity": 2, "Items": ["/a/x.whl", "/simple/a/x.whl"]},
+            "CallerReference": ANY,
+        },
+    }
+    with Stubber(client) as stub:
+        stub.add_response(
+            "create_invalidation",
+            {
+                "Location": "l",
+                "Invalidation": {
+                    "Id": "I1",
+                    "Status": "InProgress",
+                    "CreateTime": "2024-01-01T00:00:00Z",
+                    "InvalidationBatch": {"Paths": {"Quantity": 0}, "CallerReference": "c"},
+                },
+            },
+            expected,
+        )
+        CloudFrontInvalidator(client, "E123").invalidate(["/a/x.whl", "/simple/a/x.whl"])
+        stub.assert_no_pending_responses()
