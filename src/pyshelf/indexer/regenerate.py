@@ -146,7 +146,7 @@ class ReindexIncomplete(StillChanging):
 def discover_projects(store: Storage) -> list[NormalizedName]:
     """Every project with a facts cache, pages, a yank record or a distribution anywhere in the
     bucket; a misplaced distribution is moved to its project's folder on the way, as the
-    Lambda does when it hears of one."""
+    Lambda does when it hears of one. Any other public key is logged with why it is ignored."""
     found: set[NormalizedName] = set()
     for item in store.list(""):
         match layout.classify(item.key):
@@ -157,6 +157,8 @@ def discover_projects(store: Storage) -> list[NormalizedName]:
                 found.add(info.project)
             case layout.PageKey(project=project) if project:
                 found.add(project)
+            case layout.OtherKey(reason=reason) if not item.key.startswith(layout.PRIVATE_PREFIX):
+                log.info("%s: ignored: %s", item.key, reason)
     return sorted(found)
 
 
