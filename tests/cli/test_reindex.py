@@ -137,6 +137,22 @@ def test_a_project_still_changing_asks_to_run_again(
     )
 
 
+def test_a_project_that_failed_is_named_with_its_reason(
+    ask: Ask, published: S3Store, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("connection reset by peer")
+
+    monkeypatch.setattr(requested, "regenerate_project", broken)
+    with running(worker):
+        result = ask("foo")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == ["foo: failed: OSError: connection reset by peer"]
+    assert result.stderr.splitlines()[-1] == (
+        "Error: foo failed (see the reason above and the indexer's log)"
+    )
+
+
 def test_no_report_in_time_is_a_timeout_naming_the_request(
     ask: Ask, sqs: SQSClient, queues: Queues
 ) -> None:

@@ -153,3 +153,53 @@ def test_wait_times_out_when_nothing_indexes(run: Run, tmp_path: Path) -> None:
     result = run("upload", "--wait", "--interval", "0.05", "--timeout", "0.3", str(whl))
     assert result.exit_code == 5
     assert f"Error: timed out after 0.3s; not listed yet: {whl.name}" in result.stderr
+
+
+def test_a_failure_mid_way_says_which_files_made_it(
+    run: Run, s3: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    from pyshelf.publish.transfer import Uploader  # noqa: PLC0415
+
+    first, second, third = (write_wheel(tmp_path, name, "1.0") for name in ("aaa", "bbb", "ccc"))
+    real_send = Uploader.send
+
+    def send(self: Uploader, planned: Any, advance: Any) -> Any:
+        if planned.local.filename == second.name:
+            error = {"Error": {"Code": "InternalError", "Message": "We encountered an error"}}
+            raise ClientError(error, "PutObject")
+        return real_send(self, planned, advance)
+
+    monkeypatch.setattr(Uploader, "send", send)
+    result = run("upload", str(first), str(second), str(third))
+    assert result.exit_code != 0
+    assert _keys(s3) == [f"aaa/{first.name}"]
+    assert f"uploaded: s3://{BUCKET}/aaa/{first.name}" in result.stdout
+    lines = result.stderr.splitlines()
+    assert f"not uploaded: s3://{BUCKET}/bbb/{second.name}" in lines
+    assert f"not uploaded: s3://{BUCKET}/ccc/{third.name}" in lines
+    assert any(line.startswith("upload stopped: 2 file(s) not uploaded") for line in lines)
+
+
+def test_names_the_index_could_not_serve_are_refused(
+    run: Run, s3: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from pyshelf.core import layout  # noqa: PLC0415
+
+    good = write_wheel(tmp_path, "demo", "1.0")
+    odd = tmp_path / "..-1.0.tar.gz"
+    odd.write_bytes(b"whatever")
+    # A filename short enough for a local filesystem (255 bytes) always fits S3's 1,024; a
+    # smaller limit shows the check is made, with the indexer's own rule.
+    long = write_wheel(tmp_path, "a" * 20, "1.0")
+    monkeypatch.setattr(layout, "MAX_KEY_BYTES", 60)
+    result = run("upload", str(good), str(odd), str(long))
+    assert result.exit_code == 3, result.output
+    assert _keys(s3) == []
+    lines = result.stderr.splitlines()
+    assert f"invalid: {odd}: '..' is not a valid project name" in lines
+    assert any(
+        line.startswith(f"invalid: {long}: too long:") and "(S3 allows 60)" in line
+        for line in lines
+    )

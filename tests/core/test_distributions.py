@@ -53,6 +53,15 @@ def test_parses_distributions(filename: str, project: str, version: str, kind: s
         ("", "not a bare filename"),
         ("simple-1.0-py3-none-any.whl", "reserved"),
         ("Simple-2.0.tar.gz", "reserved"),
+        # a name part that is not a valid project name in ASCII (the CDN could not serve it)
+        ("Foo Bar<x>-1.0.tar.gz", "not a valid project name"),
+        ("..-1.0.tar.gz", "not a valid project name"),
+        ("-foo-1.0.tar.gz", "not a valid project name"),
+        ("foo_-1.0.zip", "not a valid project name"),
+        ("\uff46\uff4f\uff4f-1.0.tar.gz", "not a valid project name"),  # full-width foo
+        ("\uff46\uff4f\uff4f-1.0-py3-none-any.whl", "not a valid project name"),
+        ("\u017foo-1.0.tgz", "not a valid project name"),  # long s: folds to ASCII s
+        ("caf\u00e9-1.0-py3-none-any.whl", "not a valid project name"),
     ],
 )
 def test_rejects_with_a_reason(filename: str, reason: str) -> None:

@@ -47,7 +47,7 @@ def test_every_pyshelf_exception_is_a_pyshelf_error() -> None:
         (NotADistribution("x"), ValueError),
         (InvalidDistribution("x"), ValueError),
         (StillChanging("x"), RuntimeError),
-        (ReindexIncomplete([], []), RuntimeError),
+        (ReindexIncomplete([], {}), RuntimeError),
         (BatchFailed("x"), RuntimeError),
         (IndexUnreadable("x"), RuntimeError),
         (ServeError("x"), RuntimeError),

@@ -29,6 +29,13 @@ from pyshelf.core import layout
         ("_pyshelf/other", "other", None),
         ("notes/readme.txt", "other", None),
         ("Foo_Bar/index.html", "other", None),
+        # keys the layout cannot hold: an empty segment, or deeper than <folder>/<filename>
+        ("foo//foo-1.1-py3-none-any.whl", "other", None),
+        ("/foo-1.1-py3-none-any.whl", "other", None),
+        ("foo/sub/foo-1.0.tar.gz", "other", None),
+        ("foo//1.0.yank", "other", None),
+        ("foo//index.json", "other", None),
+        ("Foo Bar<x>/Foo Bar<x>-1.0.tar.gz", "other", None),
     ],
 )
 def test_classify(key: str, kind: str, project: str | None) -> None:
@@ -56,6 +63,7 @@ def test_classify_carries_the_parsed_parts() -> None:
         ("Foo_Bar-2.0-py3-none-any.whl", False),
         ("bar/foo-1.0.tar.gz", False),
         ("foo/sub/foo-1.0.tar.gz", False),
+        ("foo//foo-1.0.tar.gz", False),
     ],
 )
 def test_is_filed(key: str, filed: bool) -> None:
@@ -101,3 +109,40 @@ def test_no_other_gz_key_is_a_page_variant(key: str) -> None:
 )
 def test_only_json_pages_have_a_gzip_variant(key: str) -> None:
     assert layout.gzip_variant_key(key) is None
+
+
+def _wheel_key(folder_length: int, version: str) -> tuple[str, str]:
+    """A filed wheel key whose project name is `folder_length` letters long, and its filename."""
+    name = "a" * folder_length
+    filename = f"{name}-{version}-py3-none-any.whl"
+    return f"{name}/{filename}", filename
+
+
+@pytest.mark.parametrize(
+    ("folder_length", "version", "key_bytes", "kind"),
+    [
+        (496, "1.00", 1015, "distribution"),  # its .metadata key is exactly 1,024 bytes
+        (497, "1.0", 1016, "other"),  # .metadata: 1,025 bytes
+        (501, "1.0", 1024, "other"),  # the longest legal key
+    ],
+)
+def test_a_distribution_whose_metadata_key_is_too_long_is_refused(
+    folder_length: int, version: str, key_bytes: int, kind: str
+) -> None:
+    key, _ = _wheel_key(folder_length, version)
+    assert len(key) == key_bytes
+    info = layout.classify(key)
+    assert info.kind == kind
+    if isinstance(info, layout.OtherKey):
+        assert "1025 bytes" in info.reason or "1033 bytes" in info.reason
+        assert "S3 allows 1024" in info.reason
+
+
+def test_a_misplaced_distribution_whose_filed_key_is_too_long_is_refused() -> None:
+    """At the root the key fits, but `<project>/<filename>.metadata` would not."""
+    _, filename = _wheel_key(496, "1.00")  # filed: 1,015 bytes, .metadata 1,024
+    assert layout.classify(filename).kind == "distribution"
+    _, filename = _wheel_key(497, "1.0")  # 519 bytes here, 1,025 with its folder and .metadata
+    info = layout.classify(filename)
+    assert isinstance(info, layout.OtherKey)
+    assert "1025 bytes" in info.reason

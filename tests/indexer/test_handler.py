@@ -366,3 +366,16 @@ def test_the_handler_module_does_not_import_the_store_client() -> None:
         env={**os.environ, "PACKAGES_BUCKET": BUCKET, "KVS_ARN": KVS_ARN},
     )
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_a_key_with_an_empty_segment_is_not_listed(
+    store: MemoryStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    put(store, "foo/foo-1.0-py3-none-any.whl", FOO_WHEEL)
+    put(store, "foo//foo-1.1-py3-none-any.whl", wheel("foo", "1.1"))
+    event = created("foo/foo-1.0-py3-none-any.whl", "foo//foo-1.1-py3-none-any.whl")
+    assert handle_event(event, store)["batchItemFailures"] == []
+    assert list(files_of(store, "foo")) == ["foo-1.0-py3-none-any.whl"]
+    assert "foo//foo-1.1-py3-none-any.whl" in keys_in(store)  # left alone
+    assert "foo//foo-1.1-py3-none-any.whl: ignored: " in caplog.text

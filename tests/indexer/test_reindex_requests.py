@@ -87,3 +87,28 @@ def test_requests_and_reports_round_trip() -> None:
     assert ReindexReport.loads(report.dumps()) == report
     with pytest.raises(ValueError, match="outcome"):
         ReindexReport.loads(b'{"request":"a","projects":[{"name":"x","outcome":"ok","files":0}]}')
+
+
+def test_a_project_that_fails_is_reported_and_the_rest_go_on(
+    store: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyshelf.indexer import requested  # noqa: PLC0415
+
+    store.put("bad/bad-1.0-py3-none-any.whl", wheel("bad", "1.0"), content_type="application/zip")
+    store.put("foo/foo-1.0-py3-none-any.whl", wheel("foo", "1.0"), content_type="application/zip")
+    real = requested.regenerate_project
+
+    def regenerate(store: Storage, project: str, **kwargs: Any) -> Any:
+        if project == "bad":
+            raise OSError("connection reset by peer")
+        return real(store, project, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(requested, "regenerate_project", regenerate)
+    handle_event(request_event({"pyshelf": "reindex", "request": "f-1", "projects": None}), store)
+    report = report_of(store, "f-1")
+    assert report.projects == (
+        ProjectOutcome("bad", "failed", 0, "OSError: connection reset by peer"),
+        ProjectOutcome("foo", "rebuilt", 1),
+    )
+    blob = store.get(report_key("f-1"))
+    assert blob is not None and b'"reason":"OSError: connection reset by peer"' in blob.body

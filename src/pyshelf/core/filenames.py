@@ -53,6 +53,7 @@ class Distribution:
 def parse_distribution(filename: str) -> Distribution:
     """Parse a bare filename; raise `NotADistribution` with a specific reason."""
     dist = _parse(filename)
+    _check_name(filename, _name_part(dist))
     if dist.project in RESERVED_PROJECTS:
         raise NotADistribution(
             f"{filename}: the project name {dist.project!r} is reserved "
@@ -80,6 +81,25 @@ def _parse(filename: str) -> Distribution:
     raise NotADistribution(
         f"{filename}: not a wheel or sdist (pyshelf lists {', '.join(DISTRIBUTION_SUFFIXES)})"
     )
+
+
+def _name_part(dist: Distribution) -> str:
+    """The project name as the filename spells it (before normalization)."""
+    if dist.kind == "wheel":
+        return dist.filename.split("-", 1)[0]
+    suffix = next(s for s in (".tar.gz", ".zip", *_LEGACY_SDIST) if dist.filename.endswith(s))
+    return dist.filename[: -len(suffix)].rpartition("-")[0]
+
+
+def _check_name(filename: str, name: str) -> None:
+    """The name part must be a valid project name in ASCII: anything else could not be served
+    from its folder (the CDN routes normalized names only)."""
+    try:
+        valid = name.isascii() and bool(canonicalize_name(name, validate=True))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise NotADistribution(f"{filename}: {name!r} is not a valid project name")
 
 
 def normalize_project(name: str) -> NormalizedName:

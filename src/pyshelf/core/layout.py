@@ -34,6 +34,7 @@ PAGE_NAMES = (ROOT_HTML, ROOT_JSON)
 GZIP_SUFFIX = ".gz"
 GZIP_PAGE = ROOT_JSON + GZIP_SUFFIX
 GZIP_ENCODING = "gzip"
+MAX_KEY_BYTES = 1024  # S3's limit on a key's length, in UTF-8 bytes
 
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -222,6 +223,8 @@ def classify(key: str) -> KeyInfo:
     """Say what a bucket key is, with a reason for keys the indexer ignores."""
     if key.startswith(PRIVATE_PREFIX):
         return _classify_private(key)
+    if reason := _shape_problem(key):
+        return OtherKey(reason)
     folder, base = posixpath.split(key)
     folder_project = _as_normalized(folder)
     if base.endswith(METADATA_SUFFIX):
@@ -230,11 +233,43 @@ def classify(key: str) -> KeyInfo:
         return PageKey(folder_project) if base in PAGE_NAMES else PageVariantKey(folder_project)
     if base.endswith(YANK_SUFFIX):
         return _classify_yank(key, folder_project)
+    return _classify_distribution(key, folder, base)
+
+
+def _classify_distribution(key: str, folder: str, base: str) -> DistributionKey | OtherKey:
     try:
         dist = parse_distribution(base)
     except NotADistribution as exc:
         return OtherKey(str(exc))
+    if reason := too_long(key, dist):
+        return OtherKey(reason)
     return DistributionKey(dist, filed=folder == dist.project)
+
+
+def _shape_problem(key: str) -> str | None:
+    """Why a public key is not `<folder>/<name>` or a bare name at the root, or None."""
+    parts = key.split("/")
+    if "" in parts:
+        return f"{key!r}: an empty path segment (keys are <project>/<filename> or <filename>)"
+    if len(parts) > 2:
+        return f"{key!r}: nested too deep (keys are <project>/<filename> or <filename>)"
+    return None
+
+
+def too_long(key: str, dist: Distribution) -> str | None:
+    """Why a distribution's filed key or a key derived from it would be longer than S3 allows."""
+    filed = distribution_key(dist.project, dist.filename)
+    longest = max(_key_bytes(k) for k in (key, filed, metadata_key(key), metadata_key(filed)))
+    if longest > MAX_KEY_BYTES:
+        return (
+            f"{key}: too long: its filed key or .metadata key would be {longest} bytes "
+            f"(S3 allows {MAX_KEY_BYTES})"
+        )
+    return None
+
+
+def _key_bytes(key: str) -> int:
+    return len(key.encode())
 
 
 def _classify_private(key: str) -> KeyInfo:

@@ -12,7 +12,8 @@ and the report, `_pyshelf/reindex/<ID>.json`:
     {"request": ID, "projects": [{"name": NAME, "outcome": OUTCOME, "files": N}, ...]}
 
 with OUTCOME one of `rebuilt` (something was rewritten), `unchanged`, `unknown` (no such
-project in the bucket) or `still-changing` (it kept changing under every attempt: run again).
+project in the bucket), `still-changing` (it kept changing under every attempt: run again) or
+`failed` (any other error; the row's `reason` says which, the indexer's log has the rest).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from pyshelf.core.layout import PRIVATE_PREFIX
 REPORT_PREFIX = PRIVATE_PREFIX + "reindex/"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 MARKER = "reindex"
-Outcome = Literal["rebuilt", "unchanged", "unknown", "still-changing"]
-OUTCOMES: tuple[Outcome, ...] = ("rebuilt", "unchanged", "unknown", "still-changing")
+Outcome = Literal["rebuilt", "unchanged", "unknown", "still-changing", "failed"]
+OUTCOMES: tuple[Outcome, ...] = ("rebuilt", "unchanged", "unknown", "still-changing", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,13 @@ class ProjectOutcome:
     name: str
     outcome: Outcome
     files: int = 0
+    reason: str = ""  # why, for `failed`
+
+    def row(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "files": self.files}
+        if self.reason:
+            row["reason"] = self.reason
+        return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +91,7 @@ class ReindexReport:
     projects: tuple[ProjectOutcome, ...]
 
     def dumps(self) -> bytes:
-        rows = [{"name": p.name, "outcome": p.outcome, "files": p.files} for p in self.projects]
+        rows = [p.row() for p in self.projects]
         document = {"request": self.request_id, "projects": rows}
         return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
@@ -93,7 +101,12 @@ class ReindexReport:
         try:
             document = json.loads(data)
             rows = tuple(
-                ProjectOutcome(str(row["name"]), _outcome(row["outcome"]), int(row["files"]))
+                ProjectOutcome(
+                    str(row["name"]),
+                    _outcome(row["outcome"]),
+                    int(row["files"]),
+                    str(row.get("reason", "")),
+                )
                 for row in document["projects"]
             )
             return cls(str(document["request"]), rows)

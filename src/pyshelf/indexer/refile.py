@@ -52,12 +52,11 @@ def _target_taken(store: Storage, key: str, target: str) -> bool:
 
 def _same_bytes(store: Storage, one: tuple[str, Head], other: tuple[str, Head]) -> bool:
     """Equal ETags mean equal bytes; different ones may not (SSE-KMS, multipart copies), so
-    then compare the sha256 the uploader recorded or, lacking it, hash both objects."""
+    then hash both objects. Never the recorded `x-amz-meta-sha256`: any writer can set it, so a
+    stale or forged one would let a different file be deleted as a duplicate."""
     (key, head), (other_key, other_head) = one, other
     if head.etag == other_head.etag:
         return True
-    if head.sha256 and other_head.sha256:
-        return head.sha256 == other_head.sha256
     return (
         hash_object(store, key, head.etag).sha256
         == hash_object(store, other_key, other_head.etag).sha256

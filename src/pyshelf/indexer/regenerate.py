@@ -92,23 +92,35 @@ def reindex(
     """Rebuild the given projects (all of `discover_projects` when None), then the root, then
     the private set if there is one (all of it when `projects` is None, else their keys).
 
-    A project that keeps changing under every attempt does not stop the others or the root; they
-    are named at the end by `ReindexIncomplete`, which also carries the results of the rest."""
+    A project that fails (it kept changing under every attempt, or any other error) does not stop
+    the others or the root; they are named at the end by `ReindexIncomplete`, which also carries
+    the results of the rest."""
     chosen = sorted(set(projects)) if projects is not None else discover_projects(store)
-    results, failed = [], []
+    results: list[ProjectResult] = []
+    failed: dict[NormalizedName, str] = {}
     for project in chosen:
         try:
             results.append(
                 regenerate_project(store, project, check_bytes=True, project_set=project_set)
             )
-        except (StillChanging, Contended):
-            failed.append(project)
+        except Exception as exc:  # one project's failure is reported, not fatal
+            failed[project] = failure_reason(project, exc)
     regenerate_root(store, check_bytes=True)
     if project_set is not None:
         rebuild_private_set(store, project_set, None if projects is None else chosen)
     if failed:
         raise ReindexIncomplete(results, failed)
     return results
+
+
+def failure_reason(project: NormalizedName, exc: Exception) -> str:
+    """A short reason for a project that could not be rebuilt, logged with its traceback."""
+    if isinstance(exc, StillChanging | Contended):
+        reason = f"still changing after {MAX_ATTEMPTS} attempts"
+        log.warning("%s: %s", project, reason)
+        return reason
+    log.exception("%s: not rebuilt", project)
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def rebuild_private_set(
@@ -122,27 +134,40 @@ def rebuild_private_set(
 
 
 class ReindexIncomplete(StillChanging):
-    def __init__(self, results: list[ProjectResult], failed: list[NormalizedName]) -> None:
-        super().__init__(f"{', '.join(failed)}: still changing after {MAX_ATTEMPTS} attempts")
+    """Some projects were not rebuilt: `failed` names them, `reasons` says why."""
+
+    def __init__(self, results: list[ProjectResult], reasons: dict[NormalizedName, str]) -> None:
+        super().__init__("; ".join(f"{name}: {why}" for name, why in reasons.items()))
         self.results = results
-        self.failed = failed
+        self.failed = list(reasons)
+        self.reasons = reasons
 
 
 def discover_projects(store: Storage) -> list[NormalizedName]:
     """Every project with a facts cache, pages, a yank record or a distribution anywhere in the
     bucket; a misplaced distribution is moved to its project's folder on the way, as the
-    Lambda does when it hears of one."""
+    Lambda does when it hears of one. Any other public key is logged with why it is ignored."""
     found: set[NormalizedName] = set()
     for item in store.list(""):
         match layout.classify(item.key):
             case layout.DistributionKey(filed=False, dist=dist):
-                refile(store, item.key, dist.project)
+                _refile_logged(store, item.key, dist.project)
                 found.add(dist.project)
             case layout.DistributionKey() | layout.YankKey() | layout.FactsCacheKey() as info:
                 found.add(info.project)
             case layout.PageKey(project=project) if project:
                 found.add(project)
+            case layout.OtherKey(reason=reason) if not item.key.startswith(layout.PRIVATE_PREFIX):
+                log.info("%s: ignored: %s", item.key, reason)
     return sorted(found)
+
+
+def _refile_logged(store: Storage, key: str, project: NormalizedName) -> None:
+    """Refile, or log why not: one misplaced file must not stop the discovery of the rest."""
+    try:
+        refile(store, key, project)
+    except Exception:  # logged with its traceback; the file stays where it is
+        log.exception("%s: not moved to %s/", key, project)
 
 
 class _InputsChanged(PyshelfError):

@@ -15,6 +15,7 @@ from pyshelf.indexer.project_set import Contended, ProjectSet
 from pyshelf.indexer.regenerate import (
     StillChanging,
     discover_projects,
+    failure_reason,
     rebuild_private_set,
     regenerate_project,
     regenerate_root,
@@ -58,12 +59,15 @@ def _write_report(store: Storage, key: str, body: bytes) -> None:
 
 
 def _one(store: Storage, project: NormalizedName, project_set: ProjectSet | None) -> ProjectOutcome:
-    if not _exists(store, project):
-        return ProjectOutcome(project, "unknown")
+    """The project's outcome; any error is its own `failed` outcome, never the request's."""
     try:
+        if not _exists(store, project):
+            return ProjectOutcome(project, "unknown")
         result = regenerate_project(store, project, check_bytes=True, project_set=project_set)
     except (StillChanging, Contended):
         return ProjectOutcome(project, "still-changing")
+    except Exception as exc:  # one project's failure is reported, not fatal
+        return ProjectOutcome(project, "failed", reason=failure_reason(project, exc))
     return ProjectOutcome(project, "rebuilt" if result.changed else "unchanged", result.files)
 
 

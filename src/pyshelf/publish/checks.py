@@ -1,4 +1,5 @@
-"""Check local distribution files before upload (no network): the filename parses, the archive
+"""Check local distribution files before upload (no network): the filename parses (as the indexer
+parses it: a valid ASCII project name) and its key and `.metadata` key fit in S3, the archive
 is readable (`pyshelf.core.inspection`, with the indexer's limits, and every zip member's CRC as
 far as they allow), and the metadata inside names the same project and version as the filename.
 
@@ -82,6 +83,9 @@ def check(path: Path, limits: Limits = LIMITS) -> LocalDistribution:
         dist = parse_distribution(path.name)
     except NotADistribution as exc:
         raise InvalidDistribution(str(exc).removeprefix(f"{path.name}: ")) from None
+    key = layout.distribution_key(dist.project, dist.filename)
+    if reason := layout.too_long(key, dist):
+        raise InvalidDistribution(reason.removeprefix(f"{key}: "))
     with path.open("rb") as handle:
         sha256, size = _hash(handle)
         found = inspect(dist, handle, sha256, size, limits=limits, verify=True)

@@ -77,11 +77,12 @@ def local_project_set(connection: Connection) -> ProjectSet | None:
 
 
 def show(report: ReindexReport) -> None:
-    """One line per project; then an error naming the unknown and still-changing ones."""
+    """One line per project; then an error naming the unknown, still-changing and failed ones."""
     for project in report.projects:
         click.echo(f"{project.name}: {_state(project)}")
     unknown = [p.name for p in report.projects if p.outcome == "unknown"]
     changing = [p.name for p in report.projects if p.outcome == "still-changing"]
+    failed = [p.name for p in report.projects if p.outcome == "failed"]
     problems = []
     if unknown:
         problems.append(f"no such project{_s(unknown)} in the bucket: {', '.join(unknown)}")
@@ -90,12 +91,16 @@ def show(report: ReindexReport) -> None:
         problems.append(
             f"{', '.join(changing)} kept changing during the rebuild; run reindex again for {them}"
         )
+    if failed:
+        problems.append(f"{', '.join(failed)} failed (see the reason above and the indexer's log)")
     if problems:
         raise CliError("; ".join(problems))
     click.echo(f"reindexed {len(report.projects)} project(s) and the root")
 
 
 def _state(project: ProjectOutcome) -> str:
+    if project.outcome == "failed":
+        return f"failed: {project.reason or 'no reason given'}"
     if project.outcome not in ("rebuilt", "unchanged"):
         return project.outcome
     if project.files:

@@ -38,7 +38,7 @@ def run_upload(
         _refuse_conflicts(connection, plan)
         if dry_run:
             return
-        done = _send(uploader, plan)
+        done = _send(connection, uploader, plan)
         _report(connection, done, dry_run=False)
         _refuse_conflicts(connection, done)
         if wait:
@@ -69,13 +69,30 @@ def _refuse_conflicts(connection: Connection, plan: list[Planned]) -> None:
         )
 
 
-def _send(uploader: Uploader, plan: list[Planned]) -> list[Planned]:
+def _send(connection: Connection, uploader: Uploader, plan: list[Planned]) -> list[Planned]:
+    """Send the plan in order; when a file fails, say which files made it before the error."""
+    done: list[Planned] = []
+    try:
+        _send_each(uploader, plan, done)
+    except BaseException:
+        _report(connection, done, dry_run=False)
+        missing = [p for p in plan[len(done) :] if p.action in (Action.UPLOAD, Action.OVERWRITE)]
+        for p in missing:
+            click.echo(f"not uploaded: {connection.url_of(p.local.key)}", err=True)
+        click.echo(
+            f"upload stopped: {len(missing)} file(s) not uploaded; the files listed above are "
+            "in the bucket (run the same upload again: they are skipped)",
+            err=True,
+        )
+        raise
+    return done
+
+
+def _send_each(uploader: Uploader, plan: list[Planned], done: list[Planned]) -> None:
     moving = [p for p in plan if p.action in (Action.UPLOAD, Action.OVERWRITE)]
-    stderr = sys.stderr
     progress = Progress.for_terminal(
-        stderr, count=len(moving), total=sum(p.local.size for p in moving)
+        sys.stderr, count=len(moving), total=sum(p.local.size for p in moving)
     )
-    done = []
     try:
         for p in plan:
             if p in moving:
@@ -83,7 +100,6 @@ def _send(uploader: Uploader, plan: list[Planned]) -> list[Planned]:
             done.append(uploader.send(p, progress.advance))
     finally:
         progress.finish()
-    return done
 
 
 _VERBS = {
