@@ -167,7 +167,7 @@ def test_a_failure_mid_way_says_which_files_made_it(
 
     def send(self: Uploader, planned: Any, advance: Any) -> Any:
         if planned.local.filename == second.name:
-            error = {"Error": {"Code": "InternalError", "Message": "We encountered an error"}}
+            error: Any = {"Error": {"Code": "InternalError", "Message": "We encountered an error"}}
             raise ClientError(error, "PutObject")
         return real_send(self, planned, advance)
 
