@@ -12,10 +12,11 @@ only non-empty caches.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import zlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -164,20 +165,28 @@ def indexed_file(name: str, entry: Entry, yanked: dict[Version, str]) -> Indexed
     )
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _version(filename: str) -> Version | None:
+    """The version a filename carries (parsed once per filename: every event joins every entry
+    of the project, and parsing is most of that work)."""
     try:
         return parse_distribution(filename).version
     except NotADistribution:
         return None
 
 
+def _flat(record: FileFacts | Rendered) -> dict[str, Any]:
+    """A dataclass of plain values as a dict (`asdict` also deep-copies, at a cost per entry)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 def _entry_json(entry: Entry) -> dict[str, Any]:
-    item: dict[str, Any] = asdict(entry.facts)
+    item = _flat(entry.facts)
     if item["rejected"] is None:
         del item["rejected"]
     item["uploaded"] = entry.upload_time.isoformat()
     if entry.rendered is not None:
-        item["rendered"] = asdict(entry.rendered)
+        item["rendered"] = _flat(entry.rendered)
     return item
 
 
