@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,15 @@ class Served:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{filenames} not listed on {project} in time: {page}")
             time.sleep(0.1)
+
+
+def serving(workdir: Path, *args: str) -> Iterator[Served]:
+    """A module fixture's body: `pyshelf serve` running until the module is done, and stopped
+    cleanly (exit 0)."""
+    running = start(workdir, *args)
+    yield running
+    code, _seconds = running.stop()
+    assert code == 0, running.stderr.read_text()
 
 
 def start(workdir: Path, *args: str) -> Served:

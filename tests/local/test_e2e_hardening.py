@@ -31,10 +31,7 @@ Completed = subprocess.CompletedProcess[str]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[served.Served]:
-    running = served.start(tmp_path_factory.mktemp("serve"))
-    yield running
-    code, _seconds = running.stop()
-    assert code == 0, running.stderr.read_text()
+    yield from served.serving(tmp_path_factory.mktemp("serve"))
 
 
 @pytest.fixture(scope="module")

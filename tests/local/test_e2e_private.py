@@ -30,10 +30,7 @@ class Wheels:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[served.Served]:
-    running = served.start(tmp_path_factory.mktemp("serve"), "--private")
-    yield running
-    code, _ = running.stop()
-    assert code == 0, running.stderr.read_text()
+    yield from served.serving(tmp_path_factory.mktemp("serve"), "--private")
 
 
 @pytest.fixture(scope="module")

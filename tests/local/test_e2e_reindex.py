@@ -25,10 +25,7 @@ WHEEL = "foo/foo-1.0-py3-none-any.whl"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[served.Served]:
-    running = served.start(tmp_path_factory.mktemp("serve"))
-    yield running
-    code, _ = running.stop()
-    assert code == 0, running.stderr.read_text()
+    yield from served.serving(tmp_path_factory.mktemp("serve"))
 
 
 @pytest.fixture(scope="module")

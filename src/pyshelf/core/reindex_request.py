@@ -57,11 +57,18 @@ def is_reindex_request(document: Mapping[str, Any]) -> bool:
     return document.get("pyshelf") == MARKER
 
 
-def parse_request(document: Mapping[str, Any]) -> ReindexRequest:
-    """The request in a message body; ValueError says what is wrong with a malformed one."""
+def request_id_of(document: Mapping[str, Any], what: str) -> str:
+    """The `request` id of a message body (reindex and release requests alike); ValueError
+    when it is not 1-64 letters, digits or '-' (it names a report key)."""
     request_id = document.get("request")
     if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
-        raise ValueError(f"reindex request id {request_id!r} is not 1-64 letters, digits or '-'")
+        raise ValueError(f"{what} request id {request_id!r} is not 1-64 letters, digits or '-'")
+    return request_id
+
+
+def parse_request(document: Mapping[str, Any]) -> ReindexRequest:
+    """The request in a message body; ValueError says what is wrong with a malformed one."""
+    request_id = request_id_of(document, "reindex")
     projects = document.get("projects")
     if projects is None:
         return ReindexRequest(request_id, None)

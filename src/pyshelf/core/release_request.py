@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from pyshelf.core.reindex_request import REQUEST_ID, report_key
+from pyshelf.core.reindex_request import report_key, request_id_of
 
 MARKER = "release-name"
 Outcome = Literal["released", "not-reserved", "has-files", "still-changing"]
@@ -50,9 +50,7 @@ def is_release_request(document: Mapping[str, Any]) -> bool:
 
 def parse_release(document: Mapping[str, Any]) -> ReleaseRequest:
     """The request in a message body; ValueError says what is wrong with a malformed one."""
-    request_id = document.get("request")
-    if not isinstance(request_id, str) or not REQUEST_ID.fullmatch(request_id):
-        raise ValueError(f"release request id {request_id!r} is not 1-64 letters, digits or '-'")
+    request_id = request_id_of(document, "release")
     project = document.get("project")
     if not isinstance(project, str):
         raise ValueError(f"release request: project {project!r} is not a name")
