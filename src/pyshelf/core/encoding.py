@@ -10,8 +10,9 @@ from pyshelf.core.errors import PyshelfError
 
 GZIP_CODINGS = frozenset({"gzip", "x-gzip"})  # RFC 9110: x-gzip is gzip
 IDENTITY_CODINGS = frozenset({"", "identity"})
-# Level 6 (zlib's default) is within a few percent of 9 on JSON pages, at a fraction of the time.
-GZIP_LEVEL = 6
+# zlib's fast level 3 compresses a 5,000-file JSON page (1.6 MB) to 477 KB in 11 ms of CPU; its
+# default 6 to 456 KB (4.6 % fewer bytes) in 23 ms. Every +1 file compresses the page again.
+GZIP_LEVEL = 3
 
 
 class UndecodableBody(PyshelfError, ValueError):

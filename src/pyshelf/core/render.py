@@ -54,9 +54,10 @@ def project_json(page: ProjectPage) -> bytes:
 
 
 def project_html_of(name: str, anchors: Iterable[str]) -> bytes:
-    """The HTML page from the anchors of its files, in page order (already escaped)."""
+    """The HTML page from the anchors of its files, in page order (already escaped: joined,
+    they are one piece of markup for the template)."""
     template = _env.get_template("project.html.j2")
-    return template.render(name=name, anchors=[Markup(a) for a in anchors]).encode()
+    return template.render(name=name, anchors=[Markup("".join(anchors))]).encode()
 
 
 def project_json_of(name: str, entries: Iterable[str], versions: Sequence[str]) -> bytes:

@@ -105,7 +105,7 @@ class EdgeChanges:
         cache = FactsCache.parse(blob.body) if blob else FactsCache()
         if cache is None:
             return None
-        return {n: (e.facts.etag, e.facts.metadata_etag) for n, e in cache.files.items()}
+        return cache.etags()
 
     def compare(self, project: NormalizedName, before: Snapshot) -> None:
         """Add the paths of every file replaced, removed or re-described since `before`."""

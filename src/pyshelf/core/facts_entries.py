@@ -1,0 +1,206 @@
+"""The files of a facts cache (pure), kept in page order and as read until looked at.
+
+An event at N files reads, changes and writes a cache of N entries, but looks at only a few of
+them: turning every entry into objects and back, and sorting N versions for the page, was most of
+an event's work. So `Entries` keeps each entry as the JSON object it was read as (a `RawEntry`)
+until it is looked up, writes untouched entries back as they were, and keeps the files in page
+order ((version, filename)), so that a new file is placed with a binary search instead of a sort
+of the whole project.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from packaging.version import Version
+
+from pyshelf.core.filenames import NotADistribution, parse_distribution
+from pyshelf.core.page_model import FileFacts
+
+RawEntry = dict[str, Any]
+# More new files than this in one go are placed by sorting everything, not one by one.
+_INSERT_LIMIT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A file's fragment, as rendered with fragment format `version` and yank state `yanked`."""
+
+    version: int
+    yanked: str | None
+    html: str
+    json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    facts: FileFacts
+    upload_time: datetime
+    rendered: Rendered | None = None
+
+
+class Entries(MutableMapping[str, Entry]):
+    """filename -> Entry, in page order once `in_order` was called."""
+
+    __slots__ = ("_items", "_rejected", "_unplaced", "touched")
+
+    def __init__(
+        self, items: Mapping[str, Entry | RawEntry] | None = None, *, ordered: bool = False
+    ):
+        self._items: dict[str, Entry | RawEntry] = dict(items or {})
+        self._unplaced: set[str] = set() if ordered else set(self._items)
+        self._rejected = sum(rejected_of(value) is not None for value in self._items.values())
+        self.touched: set[str] = set(self._items)
+        """Names set since the owner last cleared it (`FactsCache.refresh`)."""
+
+    def __getitem__(self, name: str) -> Entry:
+        value = self._items[name]
+        if isinstance(value, dict):
+            value = self._items[name] = entry_of(value)
+        return value
+
+    def raw(self, name: str) -> Entry | RawEntry:
+        """The entry as it is held (a `RawEntry` until looked up)."""
+        return self._items[name]
+
+    def __setitem__(self, name: str, entry: Entry) -> None:
+        old = self._items.get(name)
+        if old is None:
+            self._unplaced.add(name)
+        else:
+            self._rejected -= rejected_of(old) is not None
+        self._rejected += entry.facts.rejected is not None
+        self._items[name] = entry
+        self.touched.add(name)
+
+    def __delitem__(self, name: str) -> None:
+        self._rejected -= rejected_of(self._items.pop(name)) is not None
+        self._unplaced.discard(name)
+        self.touched.discard(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Entries({len(self._items)} files)"
+
+    @property
+    def listed(self) -> int:
+        """How many entries are not rejected files."""
+        return len(self._items) - self._rejected
+
+    def copy(self) -> Entries:
+        twin = Entries.__new__(Entries)
+        twin._items = dict(self._items)
+        twin._unplaced = set(self._unplaced)
+        twin._rejected = self._rejected
+        twin.touched = set(self.touched)
+        return twin
+
+    def in_order(self) -> list[tuple[str, Entry | RawEntry]]:
+        """Every (filename, entry or raw entry), in page order."""
+        if self._unplaced:
+            self._place()
+        return list(self._items.items())
+
+    def _place(self) -> None:
+        if len(self._unplaced) > _INSERT_LIMIT:
+            names = sorted(self._items, key=page_order)
+        else:
+            names = [name for name in self._items if name not in self._unplaced]
+            for name in sorted(self._unplaced, key=page_order):
+                bisect.insort(names, name, key=page_order)
+        self._items = {name: self._items[name] for name in names}
+        self._unplaced.clear()
+
+
+def rejected_of(value: Entry | RawEntry) -> str | None:
+    if isinstance(value, dict):
+        return value.get("rejected")
+    return value.facts.rejected
+
+
+def rendered_of(value: Entry | RawEntry) -> Rendered | RawEntry | None:
+    if isinstance(value, dict):
+        return value.get("rendered")
+    return value.rendered
+
+
+def fragment_state(rendered: Rendered | RawEntry) -> tuple[int, str | None]:
+    """(fragment format, yank state) of a remembered fragment."""
+    if isinstance(rendered, dict):
+        return rendered["version"], rendered["yanked"]
+    return rendered.version, rendered.yanked
+
+
+def fragments(rendered: Rendered | RawEntry) -> tuple[str, str]:
+    """(HTML anchor, JSON entry) of a remembered fragment."""
+    if isinstance(rendered, dict):
+        return rendered["html"], rendered["json"]
+    return rendered.html, rendered.json
+
+
+def etags_of(value: Entry | RawEntry) -> tuple[str, str | None]:
+    """(file ETag, `.metadata` ETag)."""
+    if isinstance(value, dict):
+        return value["etag"], value.get("metadata_etag")
+    return value.facts.etag, value.facts.metadata_etag
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def version_of(filename: str) -> Version | None:
+    """The version a filename carries (parsed once per filename and process)."""
+    try:
+        return parse_distribution(filename).version
+    except NotADistribution:
+        return None
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def version_text(filename: str) -> str:
+    return str(version_of(filename))
+
+
+_NO_VERSION = Version("0")
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def page_order(filename: str) -> tuple[bool, Version, str]:
+    """Sort key of page order: (version, filename); names without a version last."""
+    version = version_of(filename)
+    return (version is None, version or _NO_VERSION, filename)
+
+
+def raw_of(value: Entry | RawEntry) -> RawEntry:
+    """The JSON object of an entry (keys sorted, so that the same entry gives the same bytes)."""
+    if isinstance(value, dict):
+        return value
+    item = _flat(value.facts)
+    if item["rejected"] is None:
+        del item["rejected"]
+    item["uploaded"] = value.upload_time.isoformat()
+    if value.rendered is not None:
+        item["rendered"] = _flat(value.rendered)
+    return dict(sorted(item.items()))
+
+
+def entry_of(value: RawEntry) -> Entry:
+    value = dict(value)
+    uploaded = datetime.fromisoformat(value.pop("uploaded"))
+    rendered = value.pop("rendered", None)
+    return Entry(
+        FileFacts(**value), uploaded, Rendered(**rendered) if rendered is not None else None
+    )
+
+
+def _flat(record: FileFacts | Rendered) -> dict[str, Any]:
+    """A dataclass of plain values as a dict with sorted keys (`asdict` also deep-copies)."""
+    return {name: getattr(record, name) for name in sorted(f.name for f in fields(record))}
