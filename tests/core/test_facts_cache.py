@@ -8,8 +8,9 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pyshelf.core import render
+from pyshelf.core import facts_cache, render
 from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
+from pyshelf.core.facts_entries import Entries
 from pyshelf.core.filenames import parse_distribution
 from pyshelf.core.page_model import FileFacts, Listed, build_project_page
 
@@ -19,13 +20,15 @@ FOO = canonicalize_name("foo")
 
 def sample() -> FactsCache:
     return FactsCache(
-        files={
-            "foo-1.0.tar.gz": Entry(FileFacts('"e2"', 5, "aa" * 32), T0),
-            "foo-1.0-py3-none-any.whl": Entry(
-                FileFacts('"e1"', 9, "bb" * 32, ">=3.9", "cc" * 32, '"m"'), T0
-            ),
-            "foo-2.0-py3-none-any.whl": Entry(FileFacts('"e3"', 7, "dd" * 32), T0),
-        },
+        files=Entries(
+            {
+                "foo-1.0.tar.gz": Entry(FileFacts('"e2"', 5, "aa" * 32), T0),
+                "foo-1.0-py3-none-any.whl": Entry(
+                    FileFacts('"e1"', 9, "bb" * 32, ">=3.9", "cc" * 32, '"m"'), T0
+                ),
+                "foo-2.0-py3-none-any.whl": Entry(FileFacts('"e3"', 7, "dd" * 32), T0),
+            }
+        ),
         yanks={"foo/1.0.yank": YankFacts('"y"', "broken <x>")},
     )
 
@@ -92,3 +95,98 @@ def test_facts_describe_only_the_same_object() -> None:
     assert facts.describes('"e"', 10)
     assert not facts.describes('"e2"', 10)
     assert not facts.describes('"e"', 11)
+
+
+def wheel_entry(version: str, etag: str = '"e"') -> tuple[str, Entry]:
+    return f"foo-{version}-py3-none-any.whl", Entry(FileFacts(etag, 1, "ab" * 32), T0)
+
+
+def stored_names(data: bytes) -> list[str]:
+    return list(json.loads(gzip.decompress(data))["files"])
+
+
+def test_files_are_stored_in_page_order_and_a_new_one_is_placed_in_it() -> None:
+    cache = FactsCache(Entries(dict(map(wheel_entry, ["10.0", "2.0", "1.0rc1", "1.0"]))))
+    data = cache.dumps()
+    assert stored_names(data) == [
+        "foo-1.0rc1-py3-none-any.whl",
+        "foo-1.0-py3-none-any.whl",
+        "foo-2.0-py3-none-any.whl",
+        "foo-10.0-py3-none-any.whl",
+    ]
+    again = FactsCache.loads(data)
+    name, entry = wheel_entry("1.5")
+    again.files[name] = entry
+    assert stored_names(again.dumps())[2] == name
+    html, _ = again.pages(FOO) or (b"", b"")
+    assert html.index(b"foo-1.0-py3") < html.index(b"foo-1.5-py3") < html.index(b"foo-2.0-py3")
+
+
+def test_many_new_files_at_once_are_placed_too() -> None:
+    cache = FactsCache(Entries(dict(map(wheel_entry, ["5.0", "1.0"]))))
+    again = FactsCache.loads(cache.dumps())
+    for minor in reversed(range(100)):
+        name, entry = wheel_entry(f"3.{minor}")
+        again.files[name] = entry
+    names = stored_names(again.dumps())
+    assert names == sorted(names, key=lambda n: Version(parse_distribution(n).version.public))
+
+
+def test_a_cache_stored_by_name_by_an_older_pyshelf_is_read_in_page_order() -> None:
+    cache = FactsCache(Entries(dict(map(wheel_entry, ["10.0", "9.0"]))))
+    document = json.loads(gzip.decompress(cache.dumps()))
+    document["files"] = dict(sorted(document["files"].items()))  # 10.0 before 9.0
+    del document["order"]
+    old = FactsCache.loads(gzip.compress(json.dumps(document).encode()))
+    assert stored_names(old.dumps()) == ["foo-9.0-py3-none-any.whl", "foo-10.0-py3-none-any.whl"]
+
+
+def test_entries_stay_as_read_until_looked_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = FactsCache(Entries(dict(map(wheel_entry, ["1.0", "2.0", "3.0"]))))
+    again = FactsCache.loads(cache.dumps())
+    looked_at: list[object] = []
+
+    def rendered_of(value: object) -> None:
+        looked_at.append(value)
+
+    monkeypatch.setattr(facts_cache, "rendered_of", rendered_of)
+    assert again.refresh() == 0  # the cache said every fragment is fresh: none looked at
+    assert looked_at == []
+    monkeypatch.undo()
+    name, entry = wheel_entry("4.0")
+    again.files[name] = entry
+    assert again.refresh() == 1
+    again.pages(FOO)
+    again.dumps()
+    kinds = {n: type(again.files.raw(n)).__name__ for n in again.files}
+    assert kinds == {
+        "foo-1.0-py3-none-any.whl": "dict",
+        "foo-2.0-py3-none-any.whl": "dict",
+        "foo-3.0-py3-none-any.whl": "dict",
+        "foo-4.0-py3-none-any.whl": "Entry",
+    }
+
+
+def test_a_cache_that_says_fresh_without_a_fragment_still_lists_the_file() -> None:
+    cache = FactsCache(Entries(dict(map(wheel_entry, ["1.0", "2.0"]))))
+    document = json.loads(gzip.decompress(cache.dumps()))
+    assert document["fresh"] == render.FRAGMENT_VERSION
+    del document["files"]["foo-2.0-py3-none-any.whl"]["rendered"]
+    damaged = FactsCache.loads(gzip.compress(json.dumps(document).encode()))
+    html, _ = damaged.pages(FOO) or (b"", b"")
+    assert b"foo-2.0-py3-none-any.whl" in html
+
+
+def test_the_listed_count_follows_rejections() -> None:
+    cache = FactsCache(Entries(dict(map(wheel_entry, ["1.0", "2.0"]))))
+    again = FactsCache.loads(cache.dumps())
+    assert again.listed == 2
+    name = "foo-3.0-py3-none-any.whl"
+    again.files[name] = Entry(FileFacts('"x"', 1, "ab" * 32, rejected="not a zip"), T0)
+    assert again.listed == 2
+    again.files[name] = Entry(FileFacts('"y"', 1, "ab" * 32), T0)
+    assert again.listed == 3
+    del again.files["foo-1.0-py3-none-any.whl"]
+    assert again.listed == 2
+    del again.files[name]
+    assert (again.listed, again.empty) == (1, False)

@@ -43,7 +43,8 @@ __all__ = ["Entry", "FactsCache", "Rendered", "YankFacts", "indexed_file"]
 # 3: entries remember rejected files (`FileFacts.rejected`); a schema 2 cache listed them.
 SCHEMA = 3
 # The files of a cache that says `"order": "page"` are stored in page order; older writers
-# stored them by name (read: sorted once).
+# stored them by name (read: sorted once). `"fresh": FRAGMENT_VERSION` says every fragment was
+# rendered in that format for the cache's own yanks, so a reader has none to look at again.
 PAGE_ORDER = "page"
 # zlib's fast levels (1-3) take a third of the time of its default 6 on a cache or a JSON
 # page, for 5 to 8 % more bytes: every event compresses both, and the cache never leaves S3.
@@ -65,10 +66,6 @@ class FactsCache:
         default=None, compare=False, repr=False
     )
     """(fragment format, yanks) of the last full `refresh`: then only touched files are due."""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.files, Entries):
-            self.files = Entries(self.files)
 
     @property
     def empty(self) -> bool:
@@ -96,7 +93,7 @@ class FactsCache:
         """Render the fragment of every file whose remembered one is missing, of another format,
         or of another yank state; the number rendered."""
         yanked, count = self.yanked(), 0
-        fresh = (render.FRAGMENT_VERSION, sorted(yanked.items()))
+        fresh = self._state(yanked)
         due = self.files.touched if fresh == self._fresh else self.files
         for name in list(due):
             value = self.files.raw(name)
@@ -115,6 +112,14 @@ class FactsCache:
         self.files.touched.clear()
         return count
 
+    def _state(self, yanked: dict[Version, str]) -> tuple[int, list[tuple[Version, str]]]:
+        return (render.FRAGMENT_VERSION, sorted(yanked.items()))
+
+    @property
+    def fresh(self) -> bool:
+        """Every fragment is rendered in the current format for the current yanks."""
+        return not self.files.touched and self._fresh == self._state(self.yanked())
+
     def pages(self, project: NormalizedName) -> tuple[bytes, bytes] | None:
         """(HTML, JSON) project pages: a join of the fragments (`refresh` first); None when the
         project has no files."""
@@ -123,9 +128,11 @@ class FactsCache:
         entries: list[str] = []
         versions: list[str] = []  # the first filename of each version
         for name, value in self.files.in_order():
-            rendered = rendered_of(value)
-            if rejected_of(value) is not None or rendered is None:
+            if rejected_of(value) is not None or version_of(name) is None:
                 continue
+            if (rendered := rendered_of(value)) is None:  # a cache that said "fresh" wrongly
+                self._fresh = None
+                return self.pages(project)
             html, json_entry = fragments(rendered)
             anchors.append(html)
             entries.append(json_entry)
@@ -142,8 +149,10 @@ class FactsCache:
         rejected files alone keeps no record of them: a listing reads them again)."""
         if self.empty:
             return b""
+        self.refresh()  # fragments are stored with the facts
         document = {
             "files": {name: raw_of(value) for name, value in self.files.in_order()},
+            "fresh": render.FRAGMENT_VERSION if self.fresh else None,
             "order": PAGE_ORDER,
             "schema": SCHEMA,
             "yanks": {key: asdict(facts) for key, facts in sorted(self.yanks.items())},
@@ -166,7 +175,11 @@ class FactsCache:
             yanks = {key: YankFacts(**value) for key, value in document["yanks"].items()}
         except (OSError, EOFError, zlib.error, ValueError, TypeError, KeyError, AttributeError):
             return None
-        return cls(Entries(files, ordered=document.get("order") == PAGE_ORDER), yanks)
+        cache = cls(Entries(files, ordered=document.get("order") == PAGE_ORDER), yanks)
+        if document.get("fresh") == render.FRAGMENT_VERSION:  # no file is due for `refresh`
+            cache._fresh = cache._state(cache.yanked())
+            cache.files.touched.clear()
+        return cache
 
     @classmethod
     def loads(cls, data: bytes) -> FactsCache:
