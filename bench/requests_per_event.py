@@ -11,9 +11,13 @@ Rows per N (the project `big`, in a bucket of M projects, built and indexed by t
   add          one new file
   duplicate    the same S3 record again, in a new SQS message
   redelivery   the same SQS message again (ApproximateReceiveCount 2: the listing path)
+  add+edge     one more new file, with edge invalidation configured as the stack always does
+               (DISTRIBUTION_ID: the handler reads the facts cache before and after, to see
+               which files were replaced or removed)
 
-Exits 1 when an invariant breaks (as bench/requests_per_upload.py): an add or duplicate LISTs,
-an add makes more than 16 requests, a duplicate or redelivery writes, a file is read again.
+Exits 1 when an invariant breaks (as bench/requests_per_upload.py): an add, add+edge or
+duplicate LISTs, an add or add+edge makes more than 16 requests, a duplicate or redelivery
+writes, a file is read again.
 "ms" is the handler's time on the memory store (no network): CPU, not S3 latency.
 
     python bench/requests_per_event.py                 # N = 1, 100, 5000, 50000; M = 1000
@@ -41,6 +45,7 @@ from counting_store import CountingStore, Request, Requests
 from distbuild import wheel
 from requests_per_upload import (
     HEADER,
+    MAX_HOT_PATH_REQUESTS,
     Call,
     Row,
     check,
@@ -52,6 +57,7 @@ from requests_per_upload import (
 
 from pyshelf.core import layout
 from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.invalidation import Invalidator, RecordingInvalidator
 from pyshelf.indexer.regenerate import regenerate_project, regenerate_root, reindex
 from pyshelf.storage.memory import MemoryStore
 
@@ -103,10 +109,17 @@ class Bucket:
         self.files += 1
         return key, notification(self.memory.bucket, key, size, etag)
 
-    def run(self, scenario: str, n: int, key: str, event: dict[str, Any]) -> tuple[Row, float]:
+    def run(
+        self,
+        scenario: str,
+        n: int,
+        key: str,
+        event: dict[str, Any],
+        invalidator: Invalidator | None = None,
+    ) -> tuple[Row, float]:
         self.requests.take()
         started = time.perf_counter()
-        response = handle_event(event, self.store)
+        response = handle_event(event, self.store, None, invalidator)
         elapsed = time.perf_counter() - started
         if response["batchItemFailures"]:
             raise RuntimeError(f"{scenario} N={n} M={self.m}: handler reported {response}")
@@ -124,14 +137,22 @@ def measure(bucket: Bucket, n: int, trace: bool) -> list[Row]:
         ("duplicate", sqs_event(body, str(uuid.uuid4()))),
         ("redelivery", sqs_event(body, first, receive_count=2)),
     )
-    rows = []
-    for scenario, event in events:
-        row, elapsed = bucket.run(scenario, n, key, event)
+    rows = [bucket.run(scenario, n, key, event) for scenario, event in events]
+    key, body = bucket.upload(f"3.{n}")
+    rows.append(bucket.run("add+edge", n, key, sqs_event(body, "edge"), RecordingInvalidator()))
+    for row, elapsed in rows:
         print(f"{format_row(row)} {elapsed * 1000:>8.0f}", flush=True)
         if trace:
             print(format_trace(row))
-        rows.append(row)
-    return rows
+    return [row for row, _ in rows]
+
+
+def check_edge(rows: list[Row]) -> list[str]:
+    return [
+        f"add+edge N={row.n}: {row.counts['LIST']} LIST, {row.total} requests"
+        for row in rows
+        if row.scenario == "add+edge" and (row.counts["LIST"] or row.total > MAX_HOT_PATH_REQUESTS)
+    ]
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -149,13 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     bucket = Bucket(args.m)
     print(f"{HEADER} {'ms':>8}", flush=True)
     rows = [row for n in sorted(set(args.n)) for row in measure(bucket, n, args.trace)]
-    problems = check(rows)
+    problems = check(rows) + check_edge(rows)
     print(f"\nfiles read again: {sum(row.reread for row in rows)}")
     for row in rows:
-        if row.scenario == "add":
+        if row.scenario in ("add", "add+edge"):
             get, put = row.moved("GET"), row.moved("PUT")
             print(
-                f"add N={row.n}: {row.counts['LIST']} LIST, {row.total} requests, "
+                f"{row.scenario} N={row.n}: {row.counts['LIST']} LIST, {row.total} requests, "
                 f"{get / 1024:.1f} KiB in, {put / 1024:.1f} KiB out "
                 f"({(get + put) / max(row.n + 1, 1):.0f} bytes per file)"
             )

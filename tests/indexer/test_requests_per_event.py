@@ -11,6 +11,7 @@ from packaging.utils import canonicalize_name
 from storage_reads import files_of, put, sha256
 
 from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.invalidation import RecordingInvalidator
 from pyshelf.indexer.regenerate import regenerate_project, regenerate_root
 from pyshelf.storage.memory import MemoryStore
 
@@ -54,6 +55,23 @@ def test_an_added_file_costs_no_list_and_at_most_16_requests(grown: MemoryStore)
     assert reads == ["big/big-2.0-py3-none-any.whl"]  # no other file read again
     # the pages are written whole: bytes out grow with N, requests do not
     assert sum(c.sent for c in calls) > N * 500
+
+
+def test_with_edge_invalidation_as_deployed_still_no_list_and_at_most_16(
+    grown: MemoryStore,
+) -> None:
+    """The stack always sets DISTRIBUTION_ID: the handler then also reads the facts cache
+    before and after indexing (docs/deploy.md)."""
+    store, counting = counted(grown)
+    put(store, "big/big-2.0-py3-none-any.whl", wheel("big", "2.0"))
+    event = sqs_event(created("big/big-2.0-py3-none-any.whl"))
+    edge = RecordingInvalidator()
+    assert handle_event(event, counting, None, edge) == {"batchItemFailures": []}
+    calls = counting.requests.take()
+    assert by_kind(calls)["LIST"] == 0, calls
+    assert len(calls) <= MAX_REQUESTS, by_kind(calls)
+    assert "big-2.0-py3-none-any.whl" in files_of(store, "big")
+    assert edge.batches == []  # a new file: nothing to invalidate
 
 
 def test_a_duplicate_notification_lists_and_writes_nothing(grown: MemoryStore) -> None:
