@@ -136,8 +136,9 @@ def report(label: str, samples: list[list[Import]]) -> float:
     packages: Counter[str] = Counter()
     for item in typical:
         packages[item.module.split(".")[0]] += item.own_us
-    print(f"\n{label}: {median:.0f} ms (median of {len(totals)}: {min(totals):.0f}..")
-    print(f"{max(totals):.0f} ms), {len(typical)} modules")
+    spread = f"{min(totals):.0f}..{max(totals):.0f}"
+    print(f"\n{label}: {median:.0f} ms (median of {len(totals)}: {spread} ms)", end="")
+    print(f", {len(typical)} modules")
     print("  top 10 modules by own time:")
     for item in sorted(typical, key=lambda i: i.own_us, reverse=True)[:10]:
         print(f"    {item.own_us / 1000:7.1f} ms  {item.module}")
