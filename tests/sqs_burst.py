@@ -11,7 +11,7 @@ again `visibility_timeout` later with its receive count raised; one that fails i
 Time is simulated: `scale` real seconds per simulated second, and while nothing is in flight
 and only invisible messages are left, the clock skips to the next one (a 300 s visibility
 timeout costs no real time). The store is the in-memory one behind a counting decorator, with
-`latency` simulated seconds (x0.5..1.5, seeded) before each request, as S3 would take.
+`latency` simulated seconds (x0.5 to 1.5, seeded) before each request, as S3 would take.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ class Queue:
 
 
 class SlowStore(MemoryStore):
-    """The same objects as `inner`, each request taking `latency` (x0.5..1.5) first."""
+    """The same objects as `inner`, each request taking `latency` (x0.5 to 1.5) first."""
 
     def __init__(self, inner: MemoryStore, clock: Clock, latency: float, seed: int) -> None:
         super().__init__(inner.bucket, inner.contents)
@@ -327,7 +327,7 @@ def summary(outcome: Outcome) -> str:
     received, sent = outcome.moved()
     kinds = ", ".join(f"{counts[kind]} {kind}" for kind in sorted(counts))
     return (
-        f"{outcome.invocations} invocations (batches of {min(outcome.batch_sizes)}.."
+        f"{outcome.invocations} invocations (batches of {min(outcome.batch_sizes)} to "
         f"{max(outcome.batch_sizes)}), {outcome.redeliveries} redeliveries, "
         f"{len(outcome.dead)} dead letters, {outcome.page_writes} page writes, "
         f"{sum(counts.values())} requests ({kinds}), {received / 2**20:.1f} MiB in, "
