@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: serve test lint typecheck unit synth bench bench-peers race clean
+.PHONY: serve test lint typecheck unit synth bench bench-peers bench-events burst cold-start race clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,19 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/requests_per_upload.py
 	$(BIN)/python bench/upload_latency.py
 	$(BIN)/python bench/edge_function.py
+
+# S3 requests and bytes of one event at N = 1, 100, 5,000 and 50,000 (memory store; ~2 minutes).
+bench-events: $(VENV)/.dev-installed
+	$(BIN)/python bench/requests_per_event.py $(ARGS)
+
+# 1,000 uploads to one project within 10 s through the configured SQS event source, 10 seeds
+# (real time with a simulated S3 latency: about 15 minutes).
+burst: $(VENV)/.dev-installed
+	$(BIN)/python bench/burst.py $(ARGS)
+
+# The indexer bundle's import time (python -X importtime of the handler).
+cold-start: $(VENV)/.dev-installed
+	$(BIN)/python bench/cold_start.py $(ARGS)
 
 # The peers (s3pypi, dumb-pypi) and matplotlib live in a venv of their own: their pins are not ours.
 BENCH_VENV := .venv-bench

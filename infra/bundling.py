@@ -35,6 +35,14 @@ _PIP_TARGET = (
 )
 
 
+# awscrt serves only the KeyValueStore API (SigV4A) of an index that falls through to PyPI, but
+# botocore imports it at load whenever it can find it (about 50 ms of every cold start,
+# docs/requests.md, "Cold start"). So its files are set aside in this folder of the bundle, which
+# the handler puts on the path only when KVS_ARN is set (lambdas/indexer/handler.py).
+KVS_ONLY_FOLDER = "kvs"
+KVS_ONLY_NAMES = ("awscrt", "_awscrt")
+
+
 class BundlingError(RuntimeError):
     """The Lambda bundle could not be built locally (Docker is never used instead)."""
 
@@ -118,7 +126,7 @@ def _module_files(package: Path, dotted: str) -> list[Path]:
 def asset_hash(sources: IndexerSources) -> str:
     """sha256 of everything that decides the bundle's content."""
     sources.check()
-    digest = hashlib.sha256(f"{PLATFORM} cp{PYTHON_VERSION}\n".encode())
+    digest = hashlib.sha256(f"{PLATFORM} cp{PYTHON_VERSION} {KVS_ONLY_FOLDER}\n".encode())
     digest.update(sources.requirements.read_bytes())
     for name, path in sources.files():
         digest.update(f"\0{name}\0".encode())
@@ -173,9 +181,20 @@ def build_bundle(sources: IndexerSources, output: Path) -> None:
     """Write the Lambda bundle into `output`."""
     sources.check()
     install_wheels(sources.requirements, output)
+    set_aside_kvs_only(output)
     for name, path in sources.files():
         (output / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, output / name)
+
+
+def set_aside_kvs_only(output: Path) -> None:
+    """Move the installed KVS_ONLY_NAMES (packages, extension modules, dist-info) of a bundle
+    into its KVS_ONLY_FOLDER."""
+    folder = output / KVS_ONLY_FOLDER
+    folder.mkdir()
+    for path in sorted(output.iterdir()):
+        if path.name.split(".")[0].split("-")[0] in KVS_ONLY_NAMES:
+            path.rename(folder / path.name)
 
 
 @jsii.implements(ILocalBundling)

@@ -19,6 +19,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_logs as logs
 
+from pyshelf.constants import INDEXER_MAX_CONCURRENCY
+
 Encryption = Literal["s3", "kms"]
 Access = Literal["private", "public"]
 """`private`: the edge asks every reader for a token; `public`: anyone may read."""
@@ -118,7 +120,7 @@ class EnvironmentConfig:
     noncurrent_version_days: int = 90
     log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS
     price_class: cloudfront.PriceClass = cloudfront.PriceClass.PRICE_CLASS_100
-    indexer_max_concurrency: int = 5
+    indexer_max_concurrency: int = INDEXER_MAX_CONCURRENCY
     reconcile_hours: int = 24
     """Every how many hours the indexer compares the whole bucket with the index (0: never)."""
     domain_name: str | None = None

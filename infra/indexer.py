@@ -37,6 +37,8 @@ from infra.bundling import IndexerSources, LocalPythonBundling, asset_hash
 from infra.nag import acknowledge, skip_checkov
 from infra.token_admins import STORE_ACTIONS
 from pyshelf.constants import (
+    INDEXER_BATCH_SIZE,
+    INDEXER_BATCHING_WINDOW_SECONDS,
     INDEXER_TIMEOUT_SECONDS,
     QUEUE_MAX_RECEIVE_COUNT,
     QUEUE_RETENTION_DAYS,
@@ -50,8 +52,8 @@ VISIBILITY_TIMEOUT = Duration.seconds(QUEUE_VISIBILITY_TIMEOUT_SECONDS)
 MEMORY_MB = 1024
 # Large wheels are spooled to /tmp while they are hashed and their METADATA extracted.
 EPHEMERAL_STORAGE = Size.gibibytes(4)
-BATCH_SIZE = 100
-BATCHING_WINDOW = Duration.seconds(3)
+BATCH_SIZE = INDEXER_BATCH_SIZE
+BATCHING_WINDOW = Duration.seconds(INDEXER_BATCHING_WINDOW_SECONDS)
 MAX_RECEIVE_COUNT = QUEUE_MAX_RECEIVE_COUNT
 RETENTION = Duration.days(QUEUE_RETENTION_DAYS)
 # The environment variable that names the store of private names (lambdas/indexer/handler.py).

@@ -3,21 +3,31 @@
 With `KVS_ARN` set (an index that falls through to PyPI) the indexer keeps the private set in
 that CloudFront KeyValueStore; without it no KeyValueStore client is built or imported. With
 `DISTRIBUTION_ID` set it invalidates the edge paths of files replaced or removed on that
-distribution (`pyshelf.indexer.invalidation`); without it, none."""
+distribution (`pyshelf.indexer.invalidation`); without it, none.
+
+The bundle keeps awscrt (SigV4A, needed only by the KeyValueStore API) in its `kvs/` folder
+(infra/bundling.py): botocore imports awscrt at load whenever it can find it, so the folder goes
+on the path, before boto3 is imported, only when KVS_ARN is set."""
 
 from __future__ import annotations
 
 import functools
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
-import boto3
+KVS_ONLY_PATH = Path(__file__).with_name("kvs")
+if os.environ.get("KVS_ARN"):
+    sys.path.insert(0, str(KVS_ONLY_PATH))
 
-from pyshelf.core import logs
-from pyshelf.indexer.batch import handle_event
-from pyshelf.indexer.invalidation import CloudFrontInvalidator
-from pyshelf.indexer.project_set import ProjectSet
-from pyshelf.storage.s3 import S3Store
+import boto3  # noqa: E402
+
+from pyshelf.core import logs  # noqa: E402
+from pyshelf.indexer.batch import handle_event  # noqa: E402
+from pyshelf.indexer.invalidation import CloudFrontInvalidator  # noqa: E402
+from pyshelf.indexer.project_set import ProjectSet  # noqa: E402
+from pyshelf.storage.s3 import S3Store  # noqa: E402
 
 logs.configure()
 

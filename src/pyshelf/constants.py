@@ -28,6 +28,12 @@ QUEUE_RETENTION_DAYS = 14
 # SQS needs the visibility timeout to cover the function timeout plus the batching window.
 INDEXER_TIMEOUT_SECONDS = 120
 QUEUE_VISIBILITY_TIMEOUT_SECONDS = 300
+# The SQS event source of the indexer: at most this many messages per invocation, gathered for at
+# most this long, and (the default of `indexerMaxConcurrency` in cdk.json) this many invocations
+# at once. bench/burst.py measures a burst against them (docs/requests.md, "Bursts").
+INDEXER_BATCH_SIZE = 100
+INDEXER_BATCHING_WINDOW_SECONDS = 3
+INDEXER_MAX_CONCURRENCY = 2
 
 # The token store of `pyshelf serve` (its S3 endpoint also answers the KeyValueStore API).
 LOCAL_KVS_ARN = "arn:aws:cloudfront::000000000000:key-value-store/pyshelf-local"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cdk_support import REPO, Synth
 
-from infra.bundling import IndexerSources, asset_hash
+from infra.bundling import KVS_ONLY_FOLDER, IndexerSources, asset_hash, set_aside_kvs_only
 
 pytestmark = pytest.mark.cdk
 
@@ -91,14 +91,43 @@ def test_bundle_holds_handler_package_and_arm64_wheels(dev: Synth) -> None:
         "project.html.j2",
         "root.html.j2",
     ]
-    for package in ("jinja2", "markupsafe", "packaging", "awscrt"):
+    for package in ("jinja2", "markupsafe", "packaging"):
         assert (bundle / package / "__init__.py").is_file(), package
     (speedups,) = (bundle / "markupsafe").glob("_speedups*.so")
     assert "cpython-314-aarch64-linux-gnu" in speedups.name
-    (crt,) = bundle.glob("_awscrt*.so")  # SigV4A for the KeyValueStore API
+    # SigV4A for the KeyValueStore API: set aside, on the path only with KVS_ARN
+    assert (bundle / KVS_ONLY_FOLDER / "awscrt" / "__init__.py").is_file()
+    (crt,) = (bundle / KVS_ONLY_FOLDER).glob("_awscrt*.so")
     assert crt.read_bytes()[:20] == AARCH64_ELF
+    assert not list(bundle.glob("*awscrt*"))
     assert not list(bundle.rglob("__pycache__"))
     assert not (bundle / "boto3").exists()
+
+
+def test_awscrt_is_set_aside_where_the_handler_finds_it_with_kvs_arn(tmp_path: Path) -> None:
+    for name in ("awscrt", "awscrt-0.38.0.dist-info", "jinja2", "markupsafe-3.0.4.dist-info"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "_awscrt.abi3.so").write_bytes(b"")
+    set_aside_kvs_only(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {
+        KVS_ONLY_FOLDER,
+        "jinja2",
+        "markupsafe-3.0.4.dist-info",
+    }
+    assert sorted(p.name for p in (tmp_path / KVS_ONLY_FOLDER).iterdir()) == [
+        "_awscrt.abi3.so",
+        "awscrt",
+        "awscrt-0.38.0.dist-info",
+    ]
+    handler = REPO / "lambdas/indexer/handler.py"
+    show = "import sys, handler; print(sys.path[0])"
+    for kvs_arn, first in (("", None), ("arn:aws:cloudfront::1:key-value-store/x", True)):
+        env = {**os.environ, "KVS_ARN": kvs_arn, "PYTHONPATH": str(handler.parent)}
+        result = subprocess.run(
+            [sys.executable, "-c", show], capture_output=True, text=True, env=env, check=True
+        )
+        on_path = result.stdout.strip() == str(handler.with_name(KVS_ONLY_FOLDER))
+        assert on_path is bool(first), kvs_arn
 
 
 def test_independent_synths_give_the_same_asset(dev: Synth, prod: Synth) -> None:
