@@ -46,6 +46,7 @@ lint: $(VENV)/.dev-installed
 # and tests/infra has a conftest of its own: so the tests are checked in two runs.
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
+	$(BIN)/mypy lambdas/upload/handler.py
 	MYPYPATH=src:tests:lambdas/indexer:bench $(BIN)/mypy --explicit-package-bases --exclude 'tests/infra/' tests bench
 	MYPYPATH=src:tests:tests/infra:lambdas/indexer:. $(BIN)/mypy --explicit-package-bases tests/infra
 
