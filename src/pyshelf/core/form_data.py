@@ -66,12 +66,15 @@ def parse_form(content_type: str | None, body: bytes) -> Form:
     boundary = boundary_of(content_type)
     delimiter = CRLF + b"--" + boundary
     pieces = (CRLF + body).split(delimiter)
-    if len(pieces) < 3:
-        raise FormError("the body holds no form parts (or does not use the declared boundary)")
-    if len(pieces) - 2 > MAX_PARTS:
-        raise FormError(f"more than {MAX_PARTS:,} form parts")
+    no_parts = "the body holds no form parts (or does not use the declared boundary)"
+    if len(pieces) < 2:
+        raise FormError(no_parts)
     if not pieces[-1].startswith(b"--"):
         raise FormError("the body ends before the closing boundary (truncated?)")
+    if len(pieces) == 2:
+        raise FormError(no_parts)
+    if len(pieces) - 2 > MAX_PARTS:
+        raise FormError(f"more than {MAX_PARTS:,} form parts")
     form = Form()
     for piece in pieces[1:-1]:
         _add_part(form, piece)
