@@ -20,12 +20,13 @@ from typing import Any
 
 import boto3
 
+from pyshelf.constants import UPLOAD_SECRET_HEADER
 from pyshelf.core import logs
 from pyshelf.core.upload_grant import GRANT_HEADER, UploadGrant, is_upload_path
 from pyshelf.publish.legacy_upload import Reply, receive
 from pyshelf.storage.s3 import S3Store
 
-SECRET_HEADER = "x-pyshelf-origin-secret"
+SECRET_HEADER = UPLOAD_SECRET_HEADER
 logs.configure()
 log = logging.getLogger("pyshelf.upload")
 

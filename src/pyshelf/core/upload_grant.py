@@ -15,16 +15,13 @@ import json
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from pyshelf.constants import MAX_UPLOAD_BYTES, UPLOAD_GRANT_HEADER, UPLOAD_URI
 from pyshelf.core.tokens import GLOB, NAME, TokenRecord
 
+__all__ = ["MAX_UPLOAD_BYTES", "UPLOAD_URI", "UploadGrant", "is_upload_path"]
 # Under `/-/`, which no project name can start with (names begin with a letter or digit).
-UPLOAD_URI = "/-/upload/"
-UPLOAD_PATHS = frozenset({"/-/upload", UPLOAD_URI})
-GRANT_HEADER = "x-pyshelf-upload"
-# A Lambda request payload is at most 6 MB (6,291,456 bytes) and a function URL hands the body
-# over base64-encoded (4/3 of its size), beside the headers: 4,400,000 bytes of body leave
-# 424 KiB of room. The largest file is this minus the form's other fields (a few KiB).
-MAX_UPLOAD_BYTES = 4_400_000
+UPLOAD_PATHS = frozenset({UPLOAD_URI.rstrip("/"), UPLOAD_URI})
+GRANT_HEADER = UPLOAD_GRANT_HEADER
 TOO_LARGE = (
     f"Upload larger than {MAX_UPLOAD_BYTES} bytes: use pyshelf upload (or aws s3 cp) "
     "for large files"
