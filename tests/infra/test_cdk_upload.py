@@ -116,6 +116,29 @@ def test_it_cannot_be_called_around_the_cdn(each_env: Synth) -> None:
     assert "SecretString" not in each_env.props(secret_id)
 
 
+def test_it_is_invoked_through_its_url_only(each_env: Synth) -> None:
+    """The public URL (guarded by the secret) is the only way in: InvokeFunction is granted
+    only as part of a function URL call."""
+    arn = {"Fn::GetAtt": [function_id(each_env), "Arn"]}
+    permissions = [
+        p
+        for p in each_env.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == arn
+    ]
+    granted = sorted(
+        (
+            p["Properties"]["Action"],
+            p["Properties"].get("FunctionUrlAuthType"),
+            p["Properties"].get("InvokedViaFunctionUrl"),
+        )
+        for p in permissions
+    )
+    assert granted == [
+        ("lambda:InvokeFunction", None, True),
+        ("lambda:InvokeFunctionUrl", "NONE", None),
+    ]
+
+
 def role_statements(synth: Synth) -> list[dict[str, Any]]:
     role = synth.logical_id("AWS::IAM::Role", "Upload/Role")
     statements: list[dict[str, Any]] = []
