@@ -128,7 +128,13 @@ class UploadEndpoint(Construct):
             "it means a redeploy (change the secret, then deploy), not a rotation Lambda."
         )
         acknowledge(self.secret, "AwsSolutions-SMG4", no_rotation)
-        skip_checkov(self.secret, "CKV2_AWS_57", no_rotation)
+        skip_checkov(
+            self.url,
+            "CKV_AWS_258",
+            "Origin access control cannot sign a POST for clients that do not send "
+            "x-amz-content-sha256 (twine, uv, poetry); the function refuses every request "
+            "without CloudFront's origin secret header instead (docs/publish.md).",
+        )
         skip_checkov(
             self.secret,
             "CKV_AWS_149",
@@ -143,9 +149,6 @@ class UploadEndpoint(Construct):
             "names, token names and refusal reasons, never a token or the origin secret.",
         )
         reasons = {
-            "CKV_AWS_258": "Origin access control cannot sign a POST for clients that do not "
-            "send x-amz-content-sha256 (twine, uv, poetry); the function refuses every request "
-            "without CloudFront's origin secret header instead (docs/publish.md).",
             "CKV_AWS_115": "Only requests with a valid upload token reach the function (the "
             "CloudFront Function checks it first); reserved concurrency would take capacity "
             "from the account's other functions for a rare, short call.",
