@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pyshelf.constants import PAGE_VARY
 from pyshelf.core.edge_auth import EdgeSettings, TokenStore, route_viewer
 from pyshelf.core.routing import Answer, Forward, Request
-from pyshelf.core.upload_grant import UploadGrant, is_upload_path
+from pyshelf.core.upload_grant import MAX_UPLOAD_BYTES, TOO_LARGE, UploadGrant, is_upload_path
 from pyshelf.local.accesslog import AccessLog, Entry
 from pyshelf.local.origin import OriginError, OriginResponse, fetch, security_headers
 from pyshelf.publish.legacy_upload import Reply, receive
@@ -184,11 +184,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response, outcome.key)
 
     def _discard_body(self) -> None:
-        """Read a refused request's body (up to DISCARD_LIMIT), so that the client, still
-        sending it, gets to read the answer; a larger or unsized one closes the connection."""
+        """Read a refused request's body (up to DISCARD_LIMIT), so that a client still sending
+        it gets to read the answer; a larger, malformed or unsized (chunked) one closes the
+        connection instead."""
         length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit() or int(length) > DISCARD_LIMIT:
-            self.close_connection = self.command not in ("GET", "HEAD") or length is not None
+        if length is None:
+            self.close_connection = self.command not in ("GET", "HEAD")
+            return
+        if not length.isdigit() or int(length) > DISCARD_LIMIT:
+            self.close_connection = True
             return
         remaining = int(length)
         while remaining > 0:
@@ -198,15 +202,45 @@ class _Handler(BaseHTTPRequestHandler):
             remaining -= len(chunk)
 
     def _upload(self, grant: UploadGrant | None, headers: Mapping[str, str]) -> None:
-        """The upload handler behind the edge (the stack's upload Lambda), in this process."""
-        length = headers.get("content-length")
-        if length is None or grant is None:
+        """The upload handler behind the edge (the stack's upload Lambda), in this process.
+        The edge has checked Content-Length, when sent, against the limit; a chunked body is
+        read up to the limit here, as the Lambda's payload limit would stop it."""
+        if grant is None:
             self.close_connection = True
-            self._reply(Reply(411, "Send the upload with a Content-Length"))
+            self._reply(Reply(403, "Invalid request from the edge"))
             return
-        body = self.rfile.read(int(length))
+        length = headers.get("content-length")
+        if length is not None:
+            body: bytes | None = self.rfile.read(int(length))
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
+            body = self._read_chunked(MAX_UPLOAD_BYTES)
+        else:
+            body = b""
+        if body is None:
+            self.close_connection = True
+            self._reply(Reply(413, TOO_LARGE))
+            return
         store = S3Store(self.server.s3, self.server.bucket)
         self._reply(receive(store, grant, headers.get("content-type"), body))
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        """A chunked body (RFC 9112, 7.1), or None when it is over `limit` bytes (then read
+        to its end, up to DISCARD_LIMIT, so that the client gets to read the answer)."""
+        body = bytearray()
+        seen = 0
+        while seen <= DISCARD_LIMIT:
+            size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            size = int(size_line, 16) if size_line else 0
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailer fields
+                    pass
+                return bytes(body) if seen <= limit else None
+            chunk = self.rfile.read(size)
+            seen += size
+            if seen <= limit:
+                body += chunk
+            self.rfile.readline(8)  # the CRLF after the chunk
+        return None
 
     def _reply(self, reply: Reply) -> None:
         headers = [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")]
