@@ -36,13 +36,15 @@ def upload_behavior(synth: Synth) -> dict[str, Any]:
     (behavior,) = [
         b for b in distribution_config(synth)["CacheBehaviors"] if b["PathPattern"] == PATTERN
     ]
-    return behavior
+    found: dict[str, Any] = behavior
+    return found
 
 
 def upload_origin(synth: Synth) -> dict[str, Any]:
     target = upload_behavior(synth)["TargetOriginId"]
     (origin,) = [o for o in distribution_config(synth)["Origins"] if o["Id"] == target]
-    return origin
+    found: dict[str, Any] = origin
+    return found
 
 
 def function_id(synth: Synth) -> str:

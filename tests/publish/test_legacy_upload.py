@@ -26,10 +26,10 @@ def form(
     filename: str = WHEEL_NAME,
     *,
     digests: bool = True,
-    **fields: str,
+    fields: Mapping[str, str] | None = None,
 ) -> tuple[str, bytes]:
     """(Content-Type, body) of an upload as twine sends it; `fields` override or add fields
-    (`colon_action` for `:action`; an empty value drops the field)."""
+    (an empty value drops the field)."""
     values = {
         ":action": "file_upload",
         "protocol_version": "1",
@@ -42,7 +42,7 @@ def form(
     if digests:
         values["sha256_digest"] = hashlib.sha256(data).hexdigest()
         values["md5_digest"] = hashlib.md5(data, usedforsecurity=False).hexdigest()
-    values |= {name.replace("colon_", ":"): value for name, value in fields.items()}
+    values |= fields or {}
     pairs: list[tuple[str, object]] = [(k, v) for k, v in values.items() if v]
     pairs.append(("content", (filename, data, "application/octet-stream")))
     body, content_type = encode_multipart_formdata(pairs)  # type: ignore[arg-type]
@@ -105,7 +105,7 @@ def test_a_token_outside_its_project_scope_is_refused_before_the_file_is_read(
     assert reply == Reply(403, "Token 'acme' may not upload to project 'hello-world'")
     assert store.stored(KEY) is None
     acme = wheel("acme-lib", "1.0")
-    sent = form(acme, "acme_lib-1.0-py3-none-any.whl", name="acme-lib")
+    sent = form(acme, "acme_lib-1.0-py3-none-any.whl", fields={"name": "acme-lib"})
     assert upload(store, sent, scoped).status == 200
 
 
@@ -123,22 +123,22 @@ def test_a_token_outside_its_project_scope_is_refused_before_the_file_is_read(
         ({"version": "x.y"}, "Invalid version in the form: 'x.y'"),
         ({"version": ""}, "Missing name or version in the form"),
         ({"filetype": "sdist"}, "Form filetype 'sdist' does not match the file's 'bdist_wheel'"),
-        ({"colon_action": "doc_upload"}, "Unsupported :action 'doc_upload'"),
-        ({"colon_action": ""}, "Unsupported :action None"),
+        ({":action": "doc_upload"}, "Unsupported :action 'doc_upload'"),
+        ({":action": ""}, "Unsupported :action None"),
         ({"protocol_version": "2"}, "Unsupported protocol_version '2'"),
     ],
 )
 def test_a_form_that_disagrees_with_the_file_is_refused(
     store: MemoryStore, fields: Mapping[str, str], reason: str
 ) -> None:
-    reply = upload(store, form(**fields))
+    reply = upload(store, form(fields=fields))
     assert reply.status == 400
     assert reply.reason.startswith(reason), reply.reason
     assert store.stored(KEY) is None
 
 
 def test_the_digests_are_compared_in_any_case(store: MemoryStore) -> None:
-    sent = form(sha256_digest=hashlib.sha256(WHEEL).hexdigest().upper())
+    sent = form(fields={"sha256_digest": hashlib.sha256(WHEEL).hexdigest().upper()})
     assert upload(store, sent).status == 200
 
 
