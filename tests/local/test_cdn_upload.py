@@ -8,7 +8,9 @@ import base64
 import hashlib
 import http.client
 import io
+import os
 import time
+import zipfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -129,6 +131,33 @@ def test_a_body_over_the_limit_is_refused_and_the_client_reads_why(cdn: CDN) -> 
     headers, body = _form(b"x" * MAX_UPLOAD_BYTES)
     response, answer = _send(cdn, "/-/upload", headers=headers | _auth(TOKEN), body=body)
     assert (response.status, response.reason, answer) == (413, TOO_LARGE, f"{TOO_LARGE}\n".encode())
+
+
+def _wheel_of_size(size: int) -> bytes:
+    """A valid wheel of exactly `size` bytes (a stored member of random bytes fills it)."""
+    filler = 0
+    while True:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(WHEEL)) as source, zipfile.ZipFile(buffer, "w") as out:
+            for info in source.infolist():
+                out.writestr(info, source.read(info))
+            out.writestr("foo/blob.bin", os.urandom(filler))
+        data = buffer.getvalue()
+        if len(data) == size:
+            return data
+        filler += size - len(data)
+
+
+def test_the_largest_file_is_the_limit_less_the_form(cdn: CDN, s3: S3Client, bucket: str) -> None:
+    """A file 2,000 bytes under the limit fits with the form around it (about 500 bytes here;
+    twine adds its metadata fields, the long description among them)."""
+    data = _wheel_of_size(MAX_UPLOAD_BYTES - 2_000)
+    headers, body = _form(data)
+    assert len(body) <= MAX_UPLOAD_BYTES
+    response, answer = _send(cdn, "/-/upload/", headers=headers | _auth(TOKEN), body=body)
+    assert response.status == 200, answer
+    blob = s3.get_object(Bucket=bucket, Key=KEY)["Body"].read()
+    assert blob == data
 
 
 def test_a_chunked_upload_is_read_up_to_the_limit(cdn: CDN, s3: S3Client, bucket: str) -> None:

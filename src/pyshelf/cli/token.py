@@ -133,7 +133,8 @@ def create(
     scopes: tuple[Scope, ...],
     index_url: str | None,
 ) -> None:
-    """Create the token NAME and print it, once, with pip and uv settings that use it."""
+    """Create the token NAME and print it, once, with pip and uv settings that use it (with
+    `--scope upload`: twine, uv publish and poetry commands)."""
     from pyshelf.cli.run.token import created_text, registry_of  # noqa: PLC0415
     from pyshelf.core.tokens import InvalidTokenRecord  # noqa: PLC0415
 

@@ -94,7 +94,6 @@ class Checked:
     sha256: str
     size: int
     notes: tuple[str, ...] = ()  # accepted, but not fully read
-    metadata: bytes | None = field(default=None, compare=False)  # METADATA or PKG-INFO read
 
 
 def check_stream(filename: str, handle: IO[bytes], limits: Limits = LIMITS) -> Checked:
@@ -108,7 +107,7 @@ def check_stream(filename: str, handle: IO[bytes], limits: Limits = LIMITS) -> C
         raise InvalidDistribution(reason.removeprefix(f"{key}: "))
     sha256, size = _hash(handle)
     found = inspect(dist, handle, sha256, size, limits=limits, verify=True)
-    return Checked(dist, sha256, size, _notes(dist, found), found.core_metadata)
+    return Checked(dist, sha256, size, _notes(dist, found))
 
 
 def _hash(handle: IO[bytes]) -> tuple[str, int]:
