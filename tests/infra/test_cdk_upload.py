@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk.assertions import Match
 from cdk_support import REPO, Synth
 from iam_eval import Request, allowed, as_list, object_arn
 from sample_keys import DERIVED, DISTRIBUTIONS, INDEXER_WRITES, YANK
@@ -60,6 +61,28 @@ def secret_reference(synth: Synth) -> dict[str, Any]:
 
 
 def test_the_endpoint_is_a_function_url_behind_the_cdn(each_env: Synth) -> None:
+    template = each_env.template
+    template.resource_count_is("AWS::Lambda::Url", 1)
+    template.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        {
+            "DistributionConfig": Match.object_like(
+                {
+                    "CacheBehaviors": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "PathPattern": PATTERN,
+                                    "AllowedMethods": Match.array_with(["POST"]),
+                                    "Compress": False,
+                                }
+                            )
+                        ]
+                    )
+                }
+            )
+        },
+    )
     url_id, url = each_env.one("AWS::Lambda::Url")
     assert url["TargetFunctionArn"] == {"Fn::GetAtt": [function_id(each_env), "Arn"]}
     assert url["AuthType"] == "NONE"  # OAC cannot sign the clients' POSTs: see the secret

@@ -29,6 +29,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pyshelf.core import layout
+from pyshelf.core.errors import PyshelfError
 from pyshelf.core.filenames import Distribution, NotADistribution, parse_distribution
 from pyshelf.core.form_data import Form, FormError, parse_form
 from pyshelf.core.upload_grant import MAX_UPLOAD_BYTES, TOO_LARGE, UploadGrant
@@ -59,7 +60,9 @@ class Reply:
         return f"{self.reason}\n".encode()
 
 
-class Refused(Exception):
+class Refused(PyshelfError):
+    """An upload the index does not take: its reply says why."""
+
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.reply = Reply(status, reason)
