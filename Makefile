@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # checkov pins its own dependencies (boto3 among them): it gets a virtualenv of its own.
 CHECKOV_VENV := .venv-checkov
+# So do twine and poetry, the upload clients tests/local/test_e2e_publishers.py runs.
+PUBLISHERS_VENV := .venv-publishers
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
@@ -30,6 +32,14 @@ $(CHECKOV_VENV)/.installed: tests/infra/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/python -m pip install -q -r tests/infra/checkov-requirements.txt
 	touch $@
 
+# Rebuilt only when a pin changes.
+$(PUBLISHERS_VENV)/.installed: tests/local/publisher-requirements.txt
+	rm -rf $(PUBLISHERS_VENV)
+	$(PYTHON) -m venv $(PUBLISHERS_VENV)
+	$(PUBLISHERS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PUBLISHERS_VENV)/bin/python -m pip install -q -r tests/local/publisher-requirements.txt
+	touch $@
+
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
@@ -46,10 +56,12 @@ lint: $(VENV)/.dev-installed
 # and tests/infra has a conftest of its own: so the tests are checked in two runs.
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
+	$(BIN)/mypy lambdas/upload/handler.py
 	MYPYPATH=src:tests:lambdas/indexer:bench $(BIN)/mypy --explicit-package-bases --exclude 'tests/infra/' tests bench
 	MYPYPATH=src:tests:tests/infra:lambdas/indexer:. $(BIN)/mypy --explicit-package-bases tests/infra
 
-unit: $(VENV)/.dev-installed node_modules/.installed $(CHECKOV_VENV)/.installed
+unit: $(VENV)/.dev-installed node_modules/.installed $(CHECKOV_VENV)/.installed \
+		$(PUBLISHERS_VENV)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit
@@ -93,4 +105,4 @@ bench-peers: $(VENV)/.dev-installed $(BENCH_VENV)/.installed
 	$(BIN)/python bench/peers.py --plot docs/perf.png $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(BENCH_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(PUBLISHERS_VENV) $(BENCH_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -170,7 +170,7 @@ class Indexer(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler="handler.handler",
-            code=_code(code_sources),
+            code=lambda_code(code_sources),
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
             ephemeral_storage_size=EPHEMERAL_STORAGE,
@@ -207,7 +207,8 @@ def _skip_sqs_kms(queue: sqs.Queue) -> None:
     )
 
 
-def _code(code_sources: IndexerSources) -> lambda_.Code:
+def lambda_code(code_sources: IndexerSources) -> lambda_.Code:
+    """The bundled asset of a Lambda (the indexer's, the upload endpoint's)."""
     return lambda_.Code.from_asset(
         str(code_sources.handler.parent),
         asset_hash_type=AssetHashType.CUSTOM,

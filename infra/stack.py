@@ -18,6 +18,7 @@ from infra.nag import acknowledge, acknowledge_cdk_internals
 from infra.publishers import PublisherPolicy
 from infra.storage import PackageStorage
 from infra.token_admins import TokenAdminPolicy
+from infra.upload import UploadEndpoint
 from pyshelf.constants import EVENT_SUFFIXES
 
 # The CLI reads these output keys from the stack `pyshelf-<env>` (operators the last two:
@@ -33,6 +34,7 @@ OUTPUT_KEYS = (
     "TokenAdminPolicyArn",
     "AlarmTopicArn",
     "IndexerLogGroupName",
+    "UploadUrl",
 )
 # With githubPublishers: one role per entry, numbered from 1 in cdk.json's order.
 GITHUB_ROLE_OUTPUT = "GithubPublisherRole{number}Arn"
@@ -78,6 +80,15 @@ class PyshelfStack(Stack):
             domain_name=config.domain_name,
             certificate_arn=config.certificate_arn,
         )
+        upload = UploadEndpoint(
+            self,
+            "Upload",
+            bucket=storage.bucket,
+            key=storage.key,
+            log_retention=config.log_retention,
+            removal=config.removal,
+        )
+        cdn.route_uploads(upload.url, upload.origin_secret)
         if config.reconcile_hours:
             indexer.reconcile_every(config.reconcile_hours)
         # The indexer's role names the distribution, which names nothing of the indexer.
@@ -116,6 +127,7 @@ class PyshelfStack(Stack):
                 "TokenAdminPolicyArn": token_admins.policy.managed_policy_arn,
                 "AlarmTopicArn": monitoring.topic.topic_arn,
                 "IndexerLogGroupName": indexer.log_group.log_group_name,
+                "UploadUrl": f"https://{cdn.domain_name}/-/upload/",
             }
         )
         if config.github_publishers:

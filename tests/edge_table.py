@@ -14,10 +14,15 @@ def viewer_request(raw: dict[str, Any]) -> Request:
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
     """An outcome in the tables' `expect` shape."""
     if isinstance(outcome, Forward):
-        return {"uri": outcome.uri}
+        forwarded = {"uri": outcome.uri}
+        if outcome.upload is not None:
+            forwarded["upload"] = outcome.upload
+        return forwarded
     got: dict[str, Any] = {"status": outcome.status}
     if outcome.location is not None:
         got["location"] = outcome.location
     if outcome.headers:
         got["headers"] = dict(outcome.headers)
+    if outcome.reason is not None:
+        got["reason"] = outcome.reason
     return got

@@ -28,6 +28,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -39,6 +40,9 @@ from pyshelf.constants import (
     PAGE_VARY,
     PRIVATE_FILE_CACHE_CONTROL,
     PRIVATE_PAGE_CACHE_CONTROL,
+    UPLOAD_GRANT_HEADER,
+    UPLOAD_SECRET_HEADER,
+    UPLOAD_URI,
 )
 
 IMMUTABLE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)
@@ -50,6 +54,10 @@ IMMUTABLE_TTL = Duration.days(365)
 NOT_FOUND_TTL = Duration.seconds(5)
 HSTS_MAX_AGE = Duration.days(730)
 LOG_PREFIX = "cloudfront/"
+# `/-/upload` and `/-/upload/` (route.js answers anything else there); a project path never
+# starts with `/-`.
+UPLOAD_PATH_PATTERN = UPLOAD_URI.rstrip("/") + "*"
+UPLOAD_CSP = "default-src 'none'"
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
@@ -124,6 +132,42 @@ class PackageCdn(Construct):
         )
         self.domain_name = domain_name or self.distribution.distribution_domain_name
         self._acknowledge(custom_certificate=certificate is not None)
+
+    def route_uploads(self, url: lambda_.IFunctionUrl, secret: str) -> None:
+        """Send `/-/upload*` to the upload Lambda's function URL, with `secret` (a dynamic
+        reference) in the origin header the Lambda checks. The viewer request function runs
+        there too: it answers everything but a POST with a usable upload token, and passes on
+        only the token's grant (UPLOAD_GRANT_HEADER) and the form's Content-Type. Never
+        cached; HTTPS only (a redirect would turn the POST into a GET)."""
+        origin = origins.FunctionUrlOrigin(url, custom_headers={UPLOAD_SECRET_HEADER: secret})
+        forwarded = cloudfront.OriginRequestPolicy(
+            self,
+            "UploadRequest",
+            comment="pyshelf uploads: the form's type and the edge's grant, nothing else",
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(
+                "content-type", UPLOAD_GRANT_HEADER
+            ),
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.none(),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+        )
+        self.distribution.add_behavior(
+            UPLOAD_PATH_PATTERN,
+            origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=forwarded,
+            response_headers_policy=_security_headers(
+                self, "UploadHeaders", csp=UPLOAD_CSP, custom={}
+            ),
+            compress=False,
+            function_associations=[
+                cloudfront.FunctionAssociation(
+                    function=self.function, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                )
+            ],
+        )
 
     def _acknowledge(self, *, custom_certificate: bool) -> None:
         acknowledge(

@@ -169,9 +169,9 @@ function uint(n) {
     return typeof n === 'number' && n % 1 === 0 && n >= 0;
 }
 
-// A usable read token's record (as TokenRecord.decode reads it), or null. The store is keyed
-// by the token's SHA-256: no secret is compared here. get() rejects for a missing key.
-async function authorize(header) {
+// A usable token's record with scope (as TokenRecord.decode reads it), or null. The store is
+// keyed by the token's SHA-256: no secret is compared here. get() rejects for a missing key.
+async function authorize(header, scope) {
     var token = presented(header);
     try {
         kvs = kvs || cf.kvs();
@@ -186,7 +186,7 @@ async function authorize(header) {
         (r.p == null || Array.isArray(r.p) && r.p.length > 0 && r.p.every(function (g) {
             return typeof g === 'string' && g.length <= 100 && GLOB.test(g);
         }));
-    return valid && r.s.indexOf('read') >= 0 && (!r.e || Date.now() / 1000 < r.e) ? r : null;
+    return valid && r.s.indexOf(scope) >= 0 && (!r.e || Date.now() / 1000 < r.e) ? r : null;
 }
 
 // fnmatchcase with * and ? (no backtracking blow-up).
@@ -278,12 +278,51 @@ async function route(request, token) {
     return routeProject(request, prefix, segments, token);
 }
 
+// Uploads (docs/publish.md; twin: edge_auth.route_upload): POST only, no Origin (no web page
+// publishes), Content-Length within MAX_UPLOAD when sent, a usable upload token. Refusals carry
+// their reason (twine prints it). The grant (name, globs) replaces Authorization and any
+// viewer copy of x-pyshelf-upload; the origin checks the project against it.
+var MAX_UPLOAD = 4400000;
+function refuse(statusCode, reason, headers) {
+    var r = denied(statusCode, reason, headers);
+    r.headers['content-type'] = { value: 'text/plain; charset=utf-8' };
+    r.body = { encoding: 'text', data: reason + '\n' };
+    return r;
+}
+
+async function upload(request) {
+    var h = request.headers;
+    var length = h['content-length'];
+    if (request.method !== 'POST') {
+        return refuse(405, 'Upload with POST', { allow: { value: 'POST' } });
+    }
+    if (h.origin) {
+        return refuse(403, 'Uploads from web pages (an Origin header) are refused');
+    }
+    if (length && !(/^[0-9]{1,10}$/.test(length.value) && +length.value <= MAX_UPLOAD)) {
+        return refuse(413, 'Upload larger than ' + MAX_UPLOAD +
+            ' bytes: use pyshelf upload (or aws s3 cp) for large files');
+    }
+    var r = await authorize(h.authorization, 'upload');
+    if (!r) {
+        return refuse(403,
+            'Invalid or non-existent upload token (user __token__, a token with upload scope)');
+    }
+    delete h.authorization;
+    h['x-pyshelf-upload'] = { value: JSON.stringify(r.p ? { n: r.n, p: r.p } : { n: r.n }) };
+    request.uri = '/-/upload/';
+    return request;
+}
+
 async function handler(event) {
     var request = event.request;
+    if (request.uri === '/-/upload' || request.uri === '/-/upload/') {
+        return upload(request);
+    }
     if (CONFIG.access === 'public') {
         return route(request, null);
     }
-    var token = await authorize(request.headers.authorization);
+    var token = await authorize(request.headers.authorization, 'read');
     if (!token) {
         return denied(401, 'Unauthorized', { 'www-authenticate': { value: 'Basic realm="pyshelf"' } });
     }

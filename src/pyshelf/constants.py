@@ -57,3 +57,15 @@ PAGE_VARY = "Accept, Accept-Encoding"
 # is caught. Its report is rewritten at `_pyshelf/reindex/<this id>.json` each time.
 RECONCILE_REQUEST_ID = "scheduled-reconcile"
 RECONCILE_MESSAGE = {"pyshelf": "reindex", "request": RECONCILE_REQUEST_ID, "projects": None}
+
+# The legacy upload API (twine, uv publish, poetry publish; docs/publish.md): its path, under `/-/`
+# where no project name starts; the header in which the edge passes the verified token's grant
+# on to the upload handler; the header with which CloudFront proves a request came through it
+# (the function URL refuses any request without it); and the largest body the edge lets through.
+UPLOAD_URI = "/-/upload/"
+UPLOAD_GRANT_HEADER = "x-pyshelf-upload"
+UPLOAD_SECRET_HEADER = "x-pyshelf-origin-secret"
+# A Lambda request payload is at most 6 MB (6,291,456 bytes) and a function URL hands the body
+# over base64-encoded (4/3 of its size), beside the headers: 4,400,000 bytes of body leave
+# 424 KiB of room. The largest file is this minus the form's other fields (a few KiB).
+MAX_UPLOAD_BYTES = 4_400_000

@@ -71,6 +71,27 @@ def test_create_prints_the_token_with_pip_and_uv_settings(memory: MemoryKeyValue
     assert f"UV_INDEX_PYSHELF_PASSWORD={token}" in result.output
 
 
+def test_an_upload_token_prints_publishing_settings_and_no_read_settings(
+    memory: MemoryKeyValueStore,
+) -> None:
+    result = invoke("token", "create", "release", "--scope", "upload", "--index-url", INDEX)
+    assert result.exit_code == 0, result.output
+    token = token_of(result)
+    upload = "https://pkgs.example.com/-/upload/"
+    assert f"twine upload --repository-url {upload} -u __token__ -p {token} dist/*" in (
+        result.output
+    )
+    assert f"uv publish --publish-url {upload} --token {token}" in result.output
+    assert f"poetry config repositories.pyshelf {upload}" in result.output
+    assert f"poetry config http-basic.pyshelf __token__ {token}" in result.output
+    assert "pip install" not in result.output
+    both = invoke(
+        "token", "create", "both", "--scope", "read", "--scope", "upload", "--index-url", INDEX
+    )
+    assert "pip install" in both.output
+    assert "twine upload" in both.output
+
+
 def test_create_options(memory: MemoryKeyValueStore) -> None:
     result = invoke(
         "token", "create", "forever", "--expires", "never", "--scope", "read", "--scope", "upload"

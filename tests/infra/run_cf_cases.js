@@ -9,7 +9,8 @@ const fs = require('fs');
 const { cfEvent, load } = require('./cf_runtime.js');
 
 // {uri} for a forwarded request, plus what must not change on the way: the query string (the
-// cache key) and no Authorization header. {status[, location][, headers]} for an answer.
+// cache key) and no Authorization header, and the upload grant header when set ({upload}).
+// {status[, location][, headers][, reason]} for an answer.
 function outcome(result, request) {
     if (result.statusCode === undefined) {
         const got = { uri: result.uri };
@@ -20,6 +21,9 @@ function outcome(result, request) {
         }
         if (result.headers.authorization !== undefined) {
             got.authorization = 'forwarded';
+        }
+        if (result.headers['x-pyshelf-upload'] !== undefined) {
+            got.upload = result.headers['x-pyshelf-upload'].value;
         }
         return got;
     }
@@ -34,6 +38,13 @@ function outcome(result, request) {
     });
     if (Object.keys(headers).length > 0) {
         got.headers = headers;
+    }
+    if (result.body !== undefined) {
+        // A refusal with a reason: the status description, and the body (the reason + '\n').
+        got.reason = result.statusDescription;
+        if (result.body.data !== `${result.statusDescription}\n`) {
+            got.body = result.body.data;
+        }
     }
     return got;
 }

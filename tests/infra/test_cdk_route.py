@@ -1,6 +1,7 @@
 """route.js (the CloudFront Function) under Node, as deployed (`function_code`), against the shared
-case tables: routing_cases.json for a public index, auth_cases.json for a private one, and
-fallthrough_cases.json for both with an upstream and reserved globs."""
+case tables: routing_cases.json for a public index, auth_cases.json for a private one,
+fallthrough_cases.json for both with an upstream and reserved globs, and upload_cases.json
+(the upload path) for both."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ CDN_DIR = REPO / "infra" / "cdn"
 ROUTING_FILE = CDN_DIR / "routing_cases.json"
 AUTH_FILE = CDN_DIR / "auth_cases.json"
 FALLTHROUGH_FILE = CDN_DIR / "fallthrough_cases.json"
+UPLOAD_FILE = CDN_DIR / "upload_cases.json"
 ROUTING: list[dict[str, Any]] = json.loads(ROUTING_FILE.read_text())["cases"]
 AUTH: list[dict[str, Any]] = json.loads(AUTH_FILE.read_text(encoding="utf-8"))["cases"]
 FALLTHROUGH: dict[str, Any] = json.loads(FALLTHROUGH_FILE.read_text(encoding="utf-8"))
+UPLOAD: list[dict[str, Any]] = json.loads(UPLOAD_FILE.read_text(encoding="utf-8"))["cases"]
 # The largest settings the size test builds: an upstream and several reserved globs.
 BIG_SETTINGS = {
     "upstream": "https://pypi-mirror.internal.example.com:8443/repository/pypi-proxy/simple/",
@@ -81,6 +84,17 @@ def fallthrough(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str,
     return runs
 
 
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The upload table run by the public and by the private function."""
+    return {
+        access: run_cases(
+            function_code({"access": access}), UPLOAD_FILE, tmp_path_factory.mktemp(access)
+        )
+        for access in ACCESS_MODES
+    }
+
+
 def test_case_names_are_unique() -> None:
     assert len({case["name"] for case in ROUTING}) == len(ROUTING)
 
@@ -125,6 +139,18 @@ def test_fallthrough_never_logs_and_reads_the_store(
     for run in fallthrough.values():
         assert run["stats"]["logged"] == 0
         assert run["stats"]["exists"] > 0
+
+
+@pytest.mark.parametrize("access", ACCESS_MODES)
+@pytest.mark.parametrize("case", UPLOAD, ids=[case["name"] for case in UPLOAD])
+def test_upload_case(case: dict[str, Any], access: str, uploads: dict[str, Any]) -> None:
+    assert uploads[access]["results"][case["name"]] == case["expect"]
+
+
+def test_uploads_never_log_and_read_the_store(uploads: dict[str, dict[str, Any]]) -> None:
+    for run in uploads.values():
+        assert run["stats"]["logged"] == 0
+        assert run["stats"]["gets"] > 0
 
 
 @pytest.mark.parametrize("access", ACCESS_MODES)

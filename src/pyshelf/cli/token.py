@@ -114,13 +114,14 @@ def token() -> None:
     "scopes",
     multiple=True,
     type=click.Choice(SCOPES),
-    help="What the token may do; repeatable. Default: read. (`upload` is reserved for the "
-    "upload endpoint, not built yet: today only `read` opens the index.)",
+    help="What the token may do; repeatable. Default: read. `upload`: publish with twine, uv "
+    "publish or poetry publish at <index>/-/upload/ (docs/publish.md); it reads nothing unless "
+    "`read` is given too.",
 )
 @click.option(
     "--index-url",
     envvar="PYSHELF_INDEX_URL",
-    help="Public index URL for the pip/uv snippets (default: the stack's IndexUrl output).",
+    help="Public index URL for the pip/uv/twine snippets (default: the stack's IndexUrl output).",
 )
 @store_options
 def create(
@@ -132,7 +133,8 @@ def create(
     scopes: tuple[Scope, ...],
     index_url: str | None,
 ) -> None:
-    """Create the token NAME and print it, once, with pip and uv settings that use it."""
+    """Create the token NAME and print it, once, with pip and uv settings that use it (with
+    `--scope upload`: twine, uv publish and poetry commands)."""
     from pyshelf.cli.run.token import created_text, registry_of  # noqa: PLC0415
     from pyshelf.core.tokens import InvalidTokenRecord  # noqa: PLC0415
 

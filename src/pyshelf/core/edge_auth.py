@@ -16,6 +16,11 @@ Fall-through (`EdgeSettings.upstream`, docs/fallthrough.md): the same store hold
 names, `project:<normalized name>` (value `live`, or `reserved` once its last file is gone).
 A project page of a name that has no such key and matches no `EdgeSettings.reserved` glob is
 redirected upstream, after the token check; a store error keeps the name here (fail closed).
+
+Uploads (`/-/upload/`, public and private index alike; docs/publish.md, `route_upload`): POST
+only, no `Origin` (a web page must not publish), a Content-Length within
+`upload_grant.MAX_UPLOAD_BYTES` when given, and a usable token with the `upload` scope, whose
+grant replaces `Authorization` on the way to the origin. Each refusal has a short reason.
 """
 
 from __future__ import annotations
@@ -29,8 +34,16 @@ from fnmatch import fnmatchcase
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
-from pyshelf.core.routing import NO_STORE, Answer, Fallthrough, Outcome, Request, route
-from pyshelf.core.tokens import InvalidTokenRecord, TokenRecord, normalize_glob, token_key
+from pyshelf.core import upload_grant
+from pyshelf.core.routing import NO_STORE, Answer, Fallthrough, Forward, Outcome, Request, route
+from pyshelf.core.tokens import (
+    InvalidTokenRecord,
+    Scope,
+    TokenRecord,
+    normalize_glob,
+    token_key,
+)
+from pyshelf.core.upload_grant import UploadGrant, is_upload_path
 
 Access = Literal["public", "private"]
 ACCESS_MODES: tuple[Access, ...] = ("public", "private")
@@ -154,7 +167,9 @@ def route_viewer(
     """Where a viewer request goes: `routing.route` for a public index; in a private one,
     401 without a usable read token, else routed within the token's scope. With an upstream,
     project pages of names that are not local fall through. `now` is Unix seconds; a private
-    index, or one with an upstream, needs the `store`."""
+    index, or one with an upstream, needs the `store`. Uploads go by `route_upload`."""
+    if is_upload_path(request.uri):
+        return route_upload(request, store, now)
     if settings.access == "private" and store is None:
         raise ValueError("a private index needs a token store")
     fallthrough = None
@@ -187,8 +202,37 @@ def _local_names(reserved: tuple[str, ...], store: TokenStore) -> Callable[[str]
     return is_local
 
 
-def authenticate(authorization: str | None, store: TokenStore, now: float) -> TokenRecord | None:
-    """The record of the presented token when it may read the index at `now`, else None."""
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,10}")
+
+
+def route_upload(request: Request, store: TokenStore | None, now: float) -> Outcome:
+    """An upload: forwarded to `UPLOAD_URI` with the token's grant, or refused with a reason.
+    Without a store (a public index that keeps none) no token is usable."""
+    if request.method != "POST":
+        return _refused(405, upload_grant.NOT_POST, ("allow", "POST"))
+    if "origin" in request.headers:
+        return _refused(403, upload_grant.WEB_PAGE)
+    length = request.headers.get("content-length")
+    if length is not None and not (
+        _CONTENT_LENGTH.fullmatch(length) and int(length) <= upload_grant.MAX_UPLOAD_BYTES
+    ):
+        return _refused(413, upload_grant.TOO_LARGE)
+    authorization = request.headers.get("authorization")
+    record = None if store is None else authenticate(authorization, store, now, "upload")
+    if record is None:
+        return _refused(403, upload_grant.BAD_TOKEN)
+    return Forward(upload_grant.UPLOAD_URI, upload=UploadGrant.of(record).header())
+
+
+def _refused(status: int, reason: str, *headers: tuple[str, str]) -> Answer:
+    text = ("content-type", "text/plain; charset=utf-8")
+    return Answer(status, headers=(*headers, NO_STORE, text), reason=reason)
+
+
+def authenticate(
+    authorization: str | None, store: TokenStore, now: float, scope: Scope = "read"
+) -> TokenRecord | None:
+    """The record of the presented token when it has `scope` at `now`, else None."""
     token = presented_token(authorization)
     if token is None:
         return None
@@ -197,7 +241,7 @@ def authenticate(authorization: str | None, store: TokenStore, now: float) -> To
     except Exception:  # as route.js: a store that cannot answer denies (401)
         return None
     record = None if value is None else TokenRecord.decode(value)
-    if record is None or "read" not in record.scopes or not record.usable_at(now):
+    if record is None or scope not in record.scopes or not record.usable_at(now):
         return None
     return record
 

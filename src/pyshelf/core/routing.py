@@ -80,6 +80,9 @@ class Forward:
 
     uri: str
     negotiated: bool = False
+    upload: str | None = None
+    """An upload (`pyshelf.core.upload_grant`): the grant the edge passes on to the upload
+    handler in `GRANT_HEADER`; None for any other request."""
 
     @property
     def key(self) -> str:
@@ -95,6 +98,9 @@ class Answer:
     status: int
     location: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    reason: str | None = None
+    """A short plain-text reason, sent as the status line's reason phrase and as the body
+    (what twine prints); None: the status code's standard phrase."""
 
 
 Outcome = Forward | Answer

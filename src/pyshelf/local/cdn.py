@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -18,8 +18,11 @@ from urllib.parse import urlsplit
 from pyshelf.constants import PAGE_VARY
 from pyshelf.core.edge_auth import EdgeSettings, TokenStore, route_viewer
 from pyshelf.core.routing import Answer, Forward, Request
+from pyshelf.core.upload_grant import MAX_UPLOAD_BYTES, TOO_LARGE, UploadGrant, is_upload_path
 from pyshelf.local.accesslog import AccessLog, Entry
 from pyshelf.local.origin import OriginError, OriginResponse, fetch, security_headers
+from pyshelf.publish.legacy_upload import Reply, receive
+from pyshelf.storage.s3 import S3Store
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -31,8 +34,17 @@ _REASONS = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Content Too Large",
     502: "Bad Gateway",
 }
+DISCARD_LIMIT = 64 * 1024 * 1024
+# What CloudFront answers a method its behaviours do not allow (only GET and HEAD, but on the
+# upload path, whose function answers itself).
+GET_OR_HEAD = Answer(
+    403, reason="Only GET and HEAD here; uploads go to /-/upload/ (docs/publish.md)"
+)
 PUBLIC = EdgeSettings()
 
 
@@ -128,11 +140,21 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve(head=True)
 
+    def do_POST(self) -> None:
+        self._serve(head=False)
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_POST
+
     def _serve(self, *, head: bool) -> None:
         try:
-            self._route_and_fetch(head=head)
+            if self.command in ("GET", "HEAD") or is_upload_path(urlsplit(self.path).path):
+                self._route_and_fetch(head=head)
+            else:
+                self._discard_body()
+                self._answer(GET_OR_HEAD, head=head)
         except Exception:
             log.exception("cdn: %s %s failed", self.command, self.path)
+            self.close_connection = True
             self._answer(Answer(502), head=head)
 
     def _route_and_fetch(self, *, head: bool) -> None:
@@ -140,7 +162,11 @@ class _Handler(BaseHTTPRequestHandler):
         access = self.server.access
         outcome = route_viewer(request, access.settings, access.tokens, access.clock())
         if isinstance(outcome, Answer):
+            self._discard_body()
             self._answer(outcome, head=head)
+            return
+        if outcome.upload is not None:
+            self._upload(UploadGrant.decode(outcome.upload), request.headers)
             return
         try:
             response = fetch(
@@ -157,15 +183,81 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(response, outcome.key)
 
+    def _discard_body(self) -> None:
+        """Read a refused request's body (up to DISCARD_LIMIT), so that a client still sending
+        it gets to read the answer; a larger, malformed or unsized (chunked) one closes the
+        connection instead."""
+        length = self.headers.get("Content-Length")
+        if length is None:
+            self.close_connection = self.command not in ("GET", "HEAD")
+            return
+        if not length.isdigit() or int(length) > DISCARD_LIMIT:
+            self.close_connection = True
+            return
+        remaining = int(length)
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+
+    def _upload(self, grant: UploadGrant | None, headers: Mapping[str, str]) -> None:
+        """The upload handler behind the edge (the stack's upload Lambda), in this process.
+        The edge has checked Content-Length, when sent, against the limit; a chunked body is
+        read up to the limit here, as the Lambda's payload limit would stop it."""
+        if grant is None:
+            self.close_connection = True
+            self._reply(Reply(403, "Invalid request from the edge"))
+            return
+        length = headers.get("content-length")
+        if length is not None:
+            body: bytes | None = self.rfile.read(int(length))
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
+            body = self._read_chunked(MAX_UPLOAD_BYTES)
+        else:
+            body = b""
+        if body is None:
+            self.close_connection = True
+            self._reply(Reply(413, TOO_LARGE))
+            return
+        store = S3Store(self.server.s3, self.server.bucket)
+        self._reply(receive(store, grant, headers.get("content-type"), body))
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        """A chunked body (RFC 9112, 7.1), or None when it is over `limit` bytes (then read
+        to its end, up to DISCARD_LIMIT, so that the client gets to read the answer)."""
+        body = bytearray()
+        seen = 0
+        while seen <= DISCARD_LIMIT:
+            size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            size = int(size_line, 16) if size_line else 0
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailer fields
+                    pass
+                return bytes(body) if seen <= limit else None
+            chunk = self.rfile.read(size)
+            seen += size
+            if seen <= limit:
+                body += chunk
+            self.rfile.readline(8)  # the CRLF after the chunk
+        return None
+
+    def _reply(self, reply: Reply) -> None:
+        headers = [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")]
+        body = reply.body
+        response = OriginResponse(reply.status, headers, iter((body,)))
+        self._send(response, None, len(body), reason=reply.reason)
+
     def _answer(self, answer: Answer, *, head: bool) -> None:
-        reason = _REASONS.get(answer.status, "")
-        body = f"{answer.status} {reason}\n".encode()
-        headers = [("Content-Type", "text/plain; charset=utf-8"), *answer.headers]
+        reason = answer.reason or _REASONS.get(answer.status, "")
+        body = (f"{answer.reason}\n" if answer.reason else f"{answer.status} {reason}\n").encode()
+        headers = [*answer.headers]
+        if not any(name == "content-type" for name, _ in headers):
+            headers.insert(0, ("Content-Type", "text/plain; charset=utf-8"))
         if answer.location:
             headers.append(("Location", answer.location))
-        self._send(
-            OriginResponse(answer.status, headers, iter(() if head else (body,))), None, len(body)
-        )
+        response = OriginResponse(answer.status, headers, iter(() if head else (body,)))
+        self._send(response, None, len(body), reason=answer.reason)
 
     def _error(self, exc: OriginError, outcome: Forward, *, head: bool) -> None:
         if exc.status == 304:
@@ -181,8 +273,14 @@ class _Handler(BaseHTTPRequestHandler):
             len(body),
         )
 
-    def _send(self, response: OriginResponse, key: str | None, length: int | None = None) -> None:
-        self.send_response(response.status)
+    def _send(
+        self,
+        response: OriginResponse,
+        key: str | None,
+        length: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.send_response(response.status, _reason_phrase(reason))
         for name, value in [*response.headers, *security_headers(urlsplit(self.path).path)]:
             self.send_header(name, value)
         if length is not None:
@@ -210,6 +308,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.warning("cdn: " + format, *args)
+
+
+def _reason_phrase(reason: str | None) -> str | None:
+    """A reason as a status line can carry it (printable Latin-1, no line breaks)."""
+    if reason is None:
+        return None
+    return "".join(c if " " <= c <= "~" or "\xa0" <= c <= "\xff" else "?" for c in reason)
 
 
 def _viewer_request(method: str, target: str, headers: dict[str, str]) -> Request:

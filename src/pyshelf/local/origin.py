@@ -22,6 +22,7 @@ from pyshelf.constants import (
     PAGE_VARY,
     PRIVATE_FILE_CACHE_CONTROL,
     PRIVATE_PAGE_CACHE_CONTROL,
+    UPLOAD_URI,
 )
 from pyshelf.core.encoding import gzip_body
 from pyshelf.core.errors import PyshelfError
@@ -55,6 +56,7 @@ class OriginError(PyshelfError):
 
 
 FILE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)
+UPLOAD_PATH_PREFIX = UPLOAD_URI.rstrip("/")  # the upload behaviour's (`/-/upload*`)
 # The Content-Security-Policy of infra/cdn/distribution.py's two behaviours (a test holds them
 # equal): pages (HTML with inline styles), and files (distributions, `.metadata`).
 PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
@@ -63,10 +65,12 @@ FILE_CSP = "default-src 'none'"
 
 def security_headers(path: str) -> list[tuple[str, str]]:
     """What the deployment's response headers policy adds to every answer for a viewer path:
-    the files behaviour's (`*.whl`, ..., `*.metadata`) or the pages behaviour's (the rest).
+    the files behaviour's (`*.whl`, ..., `*.metadata`) and the upload behaviour's (`/-/upload*`,
+    the same), or the pages behaviour's (the rest).
     Strict-Transport-Security is left out: the local CDN speaks plain HTTP."""
+    files = path.endswith(FILE_SUFFIXES) or path.startswith(UPLOAD_PATH_PREFIX)
     return [
-        ("Content-Security-Policy", FILE_CSP if path.endswith(FILE_SUFFIXES) else PAGE_CSP),
+        ("Content-Security-Policy", FILE_CSP if files else PAGE_CSP),
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "no-referrer"),

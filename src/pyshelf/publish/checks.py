@@ -79,20 +79,35 @@ def check_all(paths: Iterable[Path]) -> tuple[list[LocalDistribution], list[str]
 def check(path: Path, limits: Limits = LIMITS) -> LocalDistribution:
     if not path.is_file():
         raise InvalidDistribution("not a file")
+    with path.open("rb") as handle:
+        checked = check_stream(path.name, handle, limits)
+    for note in checked.notes:
+        log.warning("%s: %s", path, note)
+    return LocalDistribution(path, checked.dist, checked.sha256, checked.size, checked.notes)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A distribution that passed the checks (from a file or an upload form)."""
+
+    dist: Distribution
+    sha256: str
+    size: int
+    notes: tuple[str, ...] = ()  # accepted, but not fully read
+
+
+def check_stream(filename: str, handle: IO[bytes], limits: Limits = LIMITS) -> Checked:
+    """Check a distribution named `filename` whose bytes `handle` (seekable) holds."""
     try:
-        dist = parse_distribution(path.name)
+        dist = parse_distribution(filename)
     except NotADistribution as exc:
-        raise InvalidDistribution(str(exc).removeprefix(f"{path.name}: ")) from None
+        raise InvalidDistribution(str(exc).removeprefix(f"{filename}: ")) from None
     key = layout.distribution_key(dist.project, dist.filename)
     if reason := layout.too_long(key, dist):
         raise InvalidDistribution(reason.removeprefix(f"{key}: "))
-    with path.open("rb") as handle:
-        sha256, size = _hash(handle)
-        found = inspect(dist, handle, sha256, size, limits=limits, verify=True)
-    notes = _notes(dist, found)
-    for note in notes:
-        log.warning("%s: %s", path, note)
-    return LocalDistribution(path, dist, sha256, size, notes)
+    sha256, size = _hash(handle)
+    found = inspect(dist, handle, sha256, size, limits=limits, verify=True)
+    return Checked(dist, sha256, size, _notes(dist, found))
 
 
 def _hash(handle: IO[bytes]) -> tuple[str, int]:

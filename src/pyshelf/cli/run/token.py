@@ -15,7 +15,7 @@ from pyshelf.access.store import KeyValueStore, KeyValueStoreError
 from pyshelf.cli.errors import CliError
 from pyshelf.cli.run.listing import table
 from pyshelf.cli.token import KVS_ARN_OUTPUT, TOKEN_USER, UV_INDEX_NAME, StoreOptions
-from pyshelf.constants import LOCAL_KVS_ARN
+from pyshelf.constants import LOCAL_KVS_ARN, MAX_UPLOAD_BYTES, UPLOAD_URI
 from pyshelf.core.tokens import TokenRecord
 
 if TYPE_CHECKING:
@@ -117,12 +117,20 @@ def created_text(issued: Issued, index_url: str | None) -> str:
         "",
     ]
     if not index_url:
-        lines.append("(pass --index-url or --stack for pip and uv settings that use it)")
+        lines.append("(pass --index-url or --stack for settings that use it)")
         return "\n".join(lines)
     url = index_url.rstrip("/") + "/"
+    if "read" in record.scopes:
+        lines += _read_settings(url, secret)
+    if "upload" in record.scopes:
+        lines += _upload_settings(url, secret)
+    return "\n".join(lines)
+
+
+def _read_settings(url: str, secret: str) -> list[str]:
     auth = with_token(url, secret)
     variable = f"UV_INDEX_{UV_INDEX_NAME.upper()}"
-    lines += [
+    return [
         "pip:",
         f"  pip install --index-url {auth} PACKAGE",
         f"  export PIP_INDEX_URL={auth}",
@@ -140,4 +148,16 @@ def created_text(issued: Issued, index_url: str | None) -> str:
         "",
         f"  export {variable}_USERNAME={TOKEN_USER} {variable}_PASSWORD={secret}",
     ]
-    return "\n".join(lines)
+
+
+def _upload_settings(url: str, secret: str) -> list[str]:
+    """twine, uv publish and poetry publish against the upload endpoint (docs/publish.md)."""
+    upload = url + UPLOAD_URI.lstrip("/")
+    return [
+        f"Upload (files up to {MAX_UPLOAD_BYTES:,} bytes; larger ones with pyshelf upload):",
+        f"  twine upload --repository-url {upload} -u {TOKEN_USER} -p {secret} dist/*",
+        f"  uv publish --publish-url {upload} --token {secret}",
+        f"  poetry config repositories.{UV_INDEX_NAME} {upload}",
+        f"  poetry config http-basic.{UV_INDEX_NAME} {TOKEN_USER} {secret}",
+        f"  poetry publish -r {UV_INDEX_NAME}",
+    ]
