@@ -3,18 +3,24 @@
 With `KVS_ARN` set (an index that falls through to PyPI) the indexer keeps the private set in
 that CloudFront KeyValueStore; without it no KeyValueStore client is built or imported. With
 `DISTRIBUTION_ID` set it invalidates the edge paths of files replaced or removed on that
-distribution (`pyshelf.indexer.invalidation`); without it, none."""
+distribution (`pyshelf.indexer.invalidation`); without it, none.
+
+The invocation's remaining time (`context.get_remaining_time_in_millis()`) is its deadline: work
+it cannot finish in time is handed on as a continuation message on `QUEUE_URL` (the events
+queue; `pyshelf.indexer.deadline`). Without `QUEUE_URL` that work's messages fail (retried)."""
 
 from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 
 from pyshelf.core import logs
-from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.batch import Requeue, handle_event
+from pyshelf.indexer.deadline import Clock, Deadline
 from pyshelf.indexer.invalidation import CloudFrontInvalidator
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.storage.s3 import S3Store
@@ -46,10 +52,37 @@ def _invalidator(distribution_id: str) -> CloudFrontInvalidator:
     return CloudFrontInvalidator(boto3.client("cloudfront"), distribution_id)
 
 
+@functools.cache
+def _requeue(queue_url: str) -> Requeue:
+    """Sends a message body to the events queue; one SQS client per warm container."""
+    client = boto3.client("sqs")
+
+    def send(body: str) -> None:
+        client.send_message(QueueUrl=queue_url, MessageBody=body)
+
+    return send
+
+
+def _clock(context: object) -> Clock | None:
+    """Seconds left in this invocation, from the Lambda context (None: no context)."""
+    remaining: Callable[[], int] | None = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return lambda: remaining() / 1000
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """SQS batch (or plain S3 notification) in, SQS partial batch response out."""
     arn = os.environ.get("KVS_ARN")
     project_set = _project_set(arn) if arn else None
     distribution_id = os.environ.get("DISTRIBUTION_ID")
     invalidator = _invalidator(distribution_id) if distribution_id else None
-    return handle_event(event, _store(os.environ["PACKAGES_BUCKET"]), project_set, invalidator)
+    queue_url = os.environ.get("QUEUE_URL")
+    return handle_event(
+        event,
+        _store(os.environ["PACKAGES_BUCKET"]),
+        project_set,
+        invalidator,
+        deadline=Deadline(_clock(context)),
+        requeue=_requeue(queue_url) if queue_url else None,
+    )
