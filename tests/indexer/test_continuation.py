@@ -24,6 +24,7 @@ from pyshelf.core.continuation import (
 )
 from pyshelf.core.events import messages_of
 from pyshelf.core.facts_cache import FactsCache
+from pyshelf.core.reindex_request import ReindexReport
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.deadline import Deadline
 from pyshelf.storage import ObjectInfo
@@ -274,3 +275,58 @@ def test_a_malformed_continuation_is_logged_and_dropped(body: dict[str, Any]) ->
     store = MemoryStore("pyshelf-test")
     assert handle_event(sqs_event(body), store) == {"batchItemFailures": []}
     assert not store.contents.objects
+
+
+def reindex_message(body: dict[str, Any]) -> dict[str, Any]:
+    return sqs_event(body)
+
+
+def test_a_reindex_request_is_continued_after_the_last_project_done() -> None:
+    """`pyshelf reindex --all` (or the scheduled reconcile) over six unindexed projects: the
+    clock runs out after two; the same request goes back on the queue `after` the second, the
+    rows done wait in the partial report, and the last part writes the whole report."""
+    bucket, clock = MemoryStore("pyshelf-test"), FakeClock()
+    upload_projects(bucket)
+    store = TickingStore(bucket, clock, caches_before_expiry=2)
+    request = {"pyshelf": "reindex", "request": "r-1", "projects": None}
+    sent: list[str] = []
+
+    assert handle_event(
+        reindex_message(request), store, deadline=Deadline(clock), requeue=sent.append
+    ) == {"batchItemFailures": []}
+
+    assert [json.loads(body) for body in sent] == [{**request, "after": "p1"}]
+    assert "_pyshelf/reindex/r-1.json" not in bucket.contents.objects
+    partial = ReindexReport.loads(bucket.contents.objects["_pyshelf/reindex/r-1.partial.json"].body)
+    assert [row.name for row in partial.projects] == NAMES[:2]
+
+    more: list[str] = []
+    fresh = Deadline(FakeClock())
+    handle_event(queued_event(sent), store, deadline=fresh, requeue=more.append)
+    assert more == []
+    report = ReindexReport.loads(bucket.contents.objects["_pyshelf/reindex/r-1.json"].body)
+    assert [(row.name, row.outcome, row.files) for row in report.projects] == [
+        (name, "rebuilt", 1) for name in NAMES
+    ]
+    assert "_pyshelf/reindex/r-1.partial.json" not in bucket.contents.objects
+    assert root_names(bucket) == NAMES
+    assert set(store.reads.values()) == {1} and len(store.reads) == len(NAMES)
+
+
+def test_a_reindex_of_a_big_project_is_checkpointed_and_continued() -> None:
+    bucket, clock = MemoryStore("pyshelf-test"), FakeClock()
+    for i in range(300):
+        put(bucket, f"big/big-1.{i}-py3-none-any.whl", wheel("big", f"1.{i}"))
+    store = TickingStore(bucket, clock, reads_before_expiry=100)
+    request = {"pyshelf": "reindex", "request": "r-2", "projects": ["big"]}
+    sent: list[str] = []
+    handle_event(reindex_message(request), store, deadline=Deadline(clock), requeue=sent.append)
+    assert [json.loads(body) for body in sent] == [request]  # nothing done: the same request
+    assert 100 <= len(files_of(bucket, "big")) < 300
+
+    handle_event(queued_event(sent), store, deadline=Deadline(FakeClock()))
+    report = ReindexReport.loads(bucket.contents.objects["_pyshelf/reindex/r-2.json"].body)
+    assert [(row.name, row.outcome, row.files) for row in report.projects] == [
+        ("big", "rebuilt", 300)
+    ]
+    assert set(store.reads.values()) == {1} and len(store.reads) == 300

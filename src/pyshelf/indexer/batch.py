@@ -47,7 +47,7 @@ from pyshelf.indexer.regenerate import (
     regenerate_project,
     regenerate_root,
 )
-from pyshelf.indexer.requested import perform, perform_release
+from pyshelf.indexer.requested import perform_release, perform_until
 from pyshelf.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,16 @@ def handle_event(
     if root_needed:
         _regenerate_root(store, plan)
     for message_id, request in plan.reindex:
-        _perform(store, message_id, request, plan, project_set, edge=edge)
+        _perform(
+            store,
+            message_id,
+            request,
+            plan,
+            project_set,
+            edge=edge,
+            deadline=deadline,
+            requeue=requeue,
+        )
     for message_id, release in plan.release:
         _release(store, message_id, release, plan, project_set)
     _hand_on(plan, requeue)
@@ -229,17 +238,23 @@ def _perform(
     project_set: ProjectSet | None,
     *,
     edge: EdgeChanges,
+    deadline: Deadline,
+    requeue: Requeue | None,
 ) -> None:
     try:
         names = request.projects
         if edge.enabled and names is None:
             names = tuple(discover_projects(store))
-        before = {name: edge.snapshot(name) for name in names or ()}
+        before = {name: edge.snapshot(name) for name in request.left(names or ())}
         try:
-            perform(store, request, project_set)
+            done = perform_until(store, request, project_set, deadline)
         finally:
             for name, snapshot in before.items():
                 edge.compare(name, snapshot)
+        if isinstance(done, ReindexRequest):  # the rest, handed on
+            if requeue is None:
+                raise RuntimeError("no queue to hand the rest of the request on")
+            requeue(done.dumps())
     except Exception:
         log.exception("reindex %s failed; its message will be retried", request.request_id)
         plan.failed.add(message_id)
