@@ -52,6 +52,9 @@ from pyshelf.storage import Storage
 
 log = logging.getLogger(__name__)
 
+# A reindex request whose report has such a row is reported, then its message is retried.
+RETRIED_OUTCOMES = frozenset({"failed", "still-changing"})
+
 Requeue = Callable[[str], None]
 """Puts a message body on the events queue (the Lambda's SQS client, `pyshelf serve`'s)."""
 
@@ -255,6 +258,10 @@ def _perform(
             if requeue is None:
                 raise RuntimeError("no queue to hand the rest of the request on")
             requeue(done.dumps())
+        elif unfinished := [p.name for p in done.projects if p.outcome in RETRIED_OUTCOMES]:
+            # reported, and tried again: a page write may have failed after another landed
+            log.warning("reindex %s: retried for %s", request.request_id, ", ".join(unfinished))
+            plan.failed.add(message_id)
     except Exception:
         log.exception("reindex %s failed; its message will be retried", request.request_id)
         plan.failed.add(message_id)
