@@ -114,10 +114,10 @@ class FactsCache:
         json_page = render.project_json_of(project, [row[2].json for row in rows], versions)
         return html, json_page
 
-    def dumps(self) -> bytes:
-        """Deterministic bytes; zero bytes for a cache without listed files (so a project of
-        rejected files alone keeps no record of them: a listing reads them again)."""
-        if self.empty:
+    def dumps(self, *, keep_rejected: bool = False) -> bytes:
+        """Deterministic bytes; zero bytes for a cache without listed files (the rejected files
+        of such a project are kept apart, `keep_rejected` dumps them: `layout.rejected_key`)."""
+        if self.empty and not (keep_rejected and self.files):
             return b""
         document = {
             "schema": SCHEMA,

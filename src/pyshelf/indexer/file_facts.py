@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import IO
 
+from packaging.utils import NormalizedName
+
 from pyshelf.core import layout
 from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
 from pyshelf.core.filenames import Distribution
@@ -128,6 +130,32 @@ def _gather_yanks(
             if yank is None:
                 raise NotFound(row.key)
         gathered.facts_cache.yanks[row.key] = yank
+
+
+def remembered_rejections(store: Storage, project: NormalizedName) -> dict[str, Entry]:
+    """The rejected files remembered for a project without listed files (`layout.rejected_key`;
+    each entry is used only while its ETag and size match the listing)."""
+    blob = store.get(layout.rejected_key(project))
+    cache = FactsCache.parse(blob.body) if blob else None
+    if cache is None:
+        return {}
+    return {name: e for name, e in cache.files.items() if e.facts.rejected is not None}
+
+
+def remember_rejections(
+    store: Storage, project: NormalizedName, cache: FactsCache, known: dict[str, Entry]
+) -> None:
+    """Keep the rejected files of `cache` (a project without listed files) if they are not
+    what `known` holds. Unconditional: a memo that a race leaves stale only costs a read."""
+    rejected = {name: e for name, e in cache.files.items() if e.facts.rejected is not None}
+    if not rejected or rejected == known:
+        return
+    store.put(
+        layout.rejected_key(project),
+        FactsCache(rejected).dumps(keep_rejected=True),
+        content_type=layout.FACTS_CACHE_TYPE,
+        cache_control=layout.PRIVATE_CACHE_CONTROL,
+    )
 
 
 def learn_file(

@@ -30,7 +30,12 @@ from pyshelf.core.errors import PyshelfError
 from pyshelf.core.facts_cache import FactsCache
 from pyshelf.indexer.deadline import UNLIMITED, Deadline
 from pyshelf.indexer.derived import Derived, write_all
-from pyshelf.indexer.file_facts import Learned, gather_facts
+from pyshelf.indexer.file_facts import (
+    Learned,
+    gather_facts,
+    remember_rejections,
+    remembered_rejections,
+)
 from pyshelf.indexer.follow import CacheVersion, follow, read_pages
 from pyshelf.indexer.private_set import live_projects, rebuild_set, write_tombstone
 from pyshelf.indexer.project_set import Contended, ProjectSet
@@ -213,11 +218,16 @@ def _project_attempt(
     had_files = bool(cached and cached.body)  # an unreadable cache was written with files
     facts_cache = FactsCache.loads(cached.body) if cached else FactsCache()
     folder = ProjectFolder.take(store, project)
+    known = remembered_rejections(store, project) if facts_cache.empty and folder.dists else {}
+    for name, entry in known.items():
+        facts_cache.files.setdefault(name, entry)
     keep_private(store, project_set, result, had_files, bool(folder.dists))
     gathered = gather_facts(
         store, folder, facts_cache, deadline=reads.deadline, learned=reads.learned
     )
     new = gathered.facts_cache
+    if new.empty:
+        remember_rejections(store, project, new, known)
     new.refresh()
     wrote = gathered.wrote_metadata
     wrote |= _delete_stale_metadata(store, folder, gathered.metadata_keys)
