@@ -20,7 +20,7 @@ Clock = Callable[[], float]
 """Seconds left in this invocation."""
 
 # A started project may still have to write its facts cache and pages (a 50,000-file project:
-# about 9 MiB of cache and 45 MiB of pages, a few seconds on S3), and the batch the root, the
+# about 8 MiB of cache and 40 MiB of pages, a few seconds on S3), and the batch the root, the
 # invalidation and the re-enqueued message: a project starts only with more than this left.
 PROJECT_RESERVE_SECONDS = 30.0
 # A file read must end with this much left, for the same writes.
