@@ -98,3 +98,19 @@ def test_a_failed_read_stops_the_rest_and_is_raised() -> None:
     with pytest.raises(ConnectionResetError):
         read_all(list(range(50)), lambda job: 1, read, bounds=Bounds(reads=1))
     assert started == [0, 1, 2]
+
+
+def test_only_the_first_project_of_an_invocation_may_read_past_the_deadline() -> None:
+    """Progress: a continuation received late still reads one file of its first project; a
+    later project reads nothing once time is short."""
+    left = [5.0]
+    late = Deadline(lambda: left[0])
+    assert late.start_project()
+    assert late.start_read(1 << 30)  # its first read
+    assert not late.start_read(1)
+    busy = Deadline(lambda: left[0])
+    left[0] = 100.0
+    assert busy.start_project() and busy.start_project()
+    left[0] = 5.0
+    assert not busy.start_read(1)
+    assert not busy.start_project()

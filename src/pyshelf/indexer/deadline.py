@@ -6,8 +6,8 @@ a fake clock. Work is started only while it can end with time to spare: a projec
 than `PROJECT_RESERVE_SECONDS` are left, a file read while it is expected to end (at
 `ASSUMED_READ_BYTES_PER_SECOND` for its bytes and those already in flight) more than
 `READ_RESERVE_SECONDS` before the end. What is not started is handed on in a re-enqueued
-message (`pyshelf.core.continuation`). The first project and the first file read of an
-invocation always start, so that each continuation makes progress.
+message (`pyshelf.core.continuation`). The first project of an invocation, and its first file
+read, always start, so that each continuation makes progress.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class Deadline:
         """True (and counted) if a read of `size` bytes may start beside `in_flight` bytes."""
         with self._lock:
             seconds = (size + in_flight) / ASSUMED_READ_BYTES_PER_SECOND
-            if self._reads and self.remaining - seconds <= READ_RESERVE_SECONDS:
+            progressed = self._reads or self._projects > 1
+            if progressed and self.remaining - seconds <= READ_RESERVE_SECONDS:
                 return False
             self._reads += 1
             return True
