@@ -97,8 +97,8 @@ MAX_BODY_CHARS = 200 * 1024
 
 
 def bodies(projects: Iterable[ContinuedProject], limit: int = MAX_BODY_CHARS) -> list[str]:
-    """Message bodies holding `projects`, each at most `limit` characters (about: a part is
-    cut before the key that would pass it)."""
+    """Message bodies holding `projects`, each at most `limit` characters (ASCII: JSON escapes
+    the rest), a project's keys split over several bodies when they do not fit in one."""
     out: list[str] = []
     batch: list[ContinuedProject] = []
     size = _OVERHEAD
@@ -124,12 +124,17 @@ def _parts(project: ContinuedProject, limit: int) -> Iterable[ContinuedProject]:
     `gone`, which is at most as long as the keys it came from)."""
     budget = limit - _OVERHEAD - 2 * len(project.name) - 200
     chunk: list[str] = []
-    used = sum(len(name) + 3 for name in project.gone)
+    used = sum(_encoded(name) for name in project.gone)
     gone = project.gone
     for key in sorted(project.keys):
-        if chunk and used + len(key) + 3 > budget:
+        if chunk and used + _encoded(key) > budget:
             yield ContinuedProject(project.name, frozenset(chunk), project.listing, gone)
             chunk, used, gone = [], 0, frozenset()
         chunk.append(key)
-        used += len(key) + 3
+        used += _encoded(key)
     yield ContinuedProject(project.name, frozenset(chunk), project.listing, gone)
+
+
+def _encoded(text: str) -> int:
+    """Characters `text` takes in a JSON list, quotes and comma included."""
+    return len(json.dumps(text)) + 1
