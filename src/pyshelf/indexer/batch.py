@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 RETRIED_OUTCOMES = frozenset({"failed", "still-changing"})
 
 Requeue = Callable[[str], None]
-"""Puts a message body on the events queue (the Lambda's SQS client, `pyshelf serve`'s)."""
+"""Puts a message body on the events queue (the Lambda handler sends it with its SQS client)."""
 
 
 class BatchFailed(PyshelfError, RuntimeError):
