@@ -17,6 +17,10 @@ the visibility timeout; the event source's maximum concurrency already keeps it 
 itself, so 2.5 x (with a function timeout that lets go of a stuck batch after 2 minutes) buys
 a first retry within 5 minutes instead of 30. A receive lost to a rare account-level
 throttle costs one of the MAX_RECEIVE_COUNT receives, and the indexer is idempotent.
+
+Time limits (docs/reliability.md): the function stops starting work when its remaining time runs
+short and sends what is left to its own events queue (`QUEUE_URL`, send only), as a new
+message: handing work on uses up no receive.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ MAX_RECEIVE_COUNT = QUEUE_MAX_RECEIVE_COUNT
 RETENTION = Duration.days(QUEUE_RETENTION_DAYS)
 # The environment variable that names the store of private names (lambdas/indexer/handler.py).
 KVS_ARN_VARIABLE = "KVS_ARN"
+# The events queue, where the indexer hands on work it has no time left for.
+QUEUE_URL_VARIABLE = "QUEUE_URL"
 DISTRIBUTION_ID_VARIABLE = "DISTRIBUTION_ID"
 # The KeyValueStore data-plane API the indexer uses on that store: the token admins' list.
 PRIVATE_NAMES_ACTIONS = STORE_ACTIONS
@@ -103,6 +109,8 @@ class Indexer(Construct):
         self.function = self._function(
             bucket, code_sources or IndexerSources(), log_retention, removal
         )
+        self.function.add_environment(QUEUE_URL_VARIABLE, self.queue.queue_url)
+        self.queue.grant_send_messages(self.role)
         self.function.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,

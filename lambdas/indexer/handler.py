@@ -7,13 +7,18 @@ distribution (`pyshelf.indexer.invalidation`); without it, none.
 
 The bundle keeps awscrt (SigV4A, needed only by the KeyValueStore API) in its `kvs/` folder
 (infra/bundling.py): botocore imports awscrt at load whenever it can find it, so the folder goes
-on the path, before boto3 is imported, only when KVS_ARN is set."""
+on the path, before boto3 is imported, only when KVS_ARN is set.
+
+The invocation's remaining time (`context.get_remaining_time_in_millis()`) is its deadline: work
+it cannot finish in time is handed on as a continuation message on `QUEUE_URL` (the events
+queue; `pyshelf.indexer.deadline`). Without `QUEUE_URL` that work's messages fail (retried)."""
 
 from __future__ import annotations
 
 import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,8 @@ if os.environ.get("KVS_ARN"):
 import boto3  # noqa: E402
 
 from pyshelf.core import logs  # noqa: E402
-from pyshelf.indexer.batch import handle_event  # noqa: E402
+from pyshelf.indexer.batch import Requeue, handle_event  # noqa: E402
+from pyshelf.indexer.deadline import Clock, Deadline  # noqa: E402
 from pyshelf.indexer.invalidation import CloudFrontInvalidator  # noqa: E402
 from pyshelf.indexer.project_set import ProjectSet  # noqa: E402
 from pyshelf.storage.s3 import S3Store  # noqa: E402
@@ -56,10 +62,37 @@ def _invalidator(distribution_id: str) -> CloudFrontInvalidator:
     return CloudFrontInvalidator(boto3.client("cloudfront"), distribution_id)
 
 
+@functools.cache
+def _requeue(queue_url: str) -> Requeue:
+    """Sends a message body to the events queue; one SQS client per warm container."""
+    client = boto3.client("sqs")
+
+    def send(body: str) -> None:
+        client.send_message(QueueUrl=queue_url, MessageBody=body)
+
+    return send
+
+
+def _clock(context: object) -> Clock | None:
+    """Seconds left in this invocation, from the Lambda context (None: no context)."""
+    remaining: Callable[[], int] | None = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return lambda: remaining() / 1000
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """SQS batch (or plain S3 notification) in, SQS partial batch response out."""
     arn = os.environ.get("KVS_ARN")
     project_set = _project_set(arn) if arn else None
     distribution_id = os.environ.get("DISTRIBUTION_ID")
     invalidator = _invalidator(distribution_id) if distribution_id else None
-    return handle_event(event, _store(os.environ["PACKAGES_BUCKET"]), project_set, invalidator)
+    queue_url = os.environ.get("QUEUE_URL")
+    return handle_event(
+        event,
+        _store(os.environ["PACKAGES_BUCKET"]),
+        project_set,
+        invalidator,
+        deadline=Deadline(_clock(context)),
+        requeue=_requeue(queue_url) if queue_url else None,
+    )

@@ -3,6 +3,7 @@ entry point and the headers S3 serves on moto S3."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import boto3
 import pypi_simple
 import pytest
 from botocore.stub import Stubber
@@ -379,3 +381,53 @@ def test_a_key_with_an_empty_segment_is_not_listed(
     assert list(files_of(store, "foo")) == ["foo-1.0-py3-none-any.whl"]
     assert "foo//foo-1.1-py3-none-any.whl" in keys_in(store)  # left alone
     assert "foo//foo-1.1-py3-none-any.whl: ignored: " in caplog.text
+
+
+class LambdaContext:
+    """The part of Lambda's context the handler reads: the time left."""
+
+    def __init__(self, millis: int) -> None:
+        self.millis = millis
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.millis
+
+
+def test_the_handler_hands_on_what_it_has_no_time_for_to_its_queue(
+    s3_store: S3Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the Lambda context's remaining time (10 s) and `QUEUE_URL`: the first project starts
+    (one always does), the second goes to the queue as a continuation; no message fails."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="events")["QueueUrl"]
+    monkeypatch.setenv("PACKAGES_BUCKET", BUCKET)
+    monkeypatch.setenv("QUEUE_URL", url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    lambda_handler._store.cache_clear()
+    lambda_handler._requeue.cache_clear()
+    put(s3_store, "foo/foo-1.0.tar.gz", FOO_SDIST)
+    put(s3_store, "foo-bar/Foo_Bar-2.0+local-py3-none-any.whl", BAR_WHEEL)
+    event = sqs_event(
+        created("foo/foo-1.0.tar.gz"), created("foo-bar/Foo_Bar-2.0+local-py3-none-any.whl")
+    )
+    context = LambdaContext(10_000)
+    assert lambda_handler.handler(event, context) == {"batchItemFailures": []}
+    assert root_names(s3_store) == ["foo"]  # sorted: foo before foo-bar
+
+    (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(message["Body"]) == {
+        "pyshelf": "continue",
+        "projects": [
+            {
+                "name": "foo-bar",
+                "keys": ["foo-bar/Foo_Bar-2.0+local-py3-none-any.whl"],
+                "listing": False,
+                "gone": [],
+            }
+        ],
+    }
+    again = {"Records": [{**event["Records"][0], "body": message["Body"], "messageId": "m2"}]}
+    assert lambda_handler.handler(again, LambdaContext(100_000)) == {"batchItemFailures": []}
+    assert root_names(s3_store) == ["foo", "foo-bar"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    lambda_handler._requeue.cache_clear()

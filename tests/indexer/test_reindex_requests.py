@@ -104,7 +104,9 @@ def test_a_project_that_fails_is_reported_and_the_rest_go_on(
         return real(store, project, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(requested, "regenerate_project", regenerate)
-    handle_event(request_event({"pyshelf": "reindex", "request": "f-1", "projects": None}), store)
+    event = request_event({"pyshelf": "reindex", "request": "f-1", "projects": None})
+    # reported, and the message is retried (tests/indexer/test_pages_agree.py says why)
+    assert handle_event(event, store) == {"batchItemFailures": [{"itemIdentifier": "message-0"}]}
     report = report_of(store, "f-1")
     assert report.projects == (
         ProjectOutcome("bad", "failed", 0, "OSError: connection reset by peer"),

@@ -132,3 +132,30 @@ def test_a_yank_reason_cut_inside_a_character_drops_it() -> None:
     put(store, "foo/1.0.yank", b"x" + "é".encode() * 1024)
     handle_event(sqs_event(created("foo/1.0.yank")), store)
     assert files_of(store, "foo")["foo-1.0.tar.gz"]["yanked"] == "x" + "é" * 511
+
+
+def test_a_project_of_rejected_files_alone_is_not_read_again_by_a_listing() -> None:
+    """Its facts cache stays zero bytes (no pages, not in the root), yet a reindex, a
+    redelivery or the reconcile does not read its files again; a good file added later is
+    listed beside them without reading them either."""
+    store = _store_with_good()
+    junk = ["bar/bar-1.0.tar.gz", "bar/bar-2.0-py3-none-any.whl"]
+    put(store, junk[0], b"")
+    put(store, junk[1], RANDOM_500)
+    bar = canonicalize_name("bar")
+    reindex(store, [bar])
+    recording = RecordingStore(store)
+    reindex(recording, [bar])
+    handle_event(sqs_event(created(junk[0]), receive_count=2), recording)
+    assert [c for c in recording.calls if c.startswith("download")] == []
+    cache = store.get(layout.facts_cache_key(bar))
+    assert cache is None or cache.body == b""  # not a project with files
+    assert root_names(store) == ["foo"]
+    put(store, "bar/bar-3.0.tar.gz", sdist("bar", "3.0"))
+    recording = RecordingStore(store)
+    reindex(recording, [bar])
+    assert [c for c in recording.calls if c.startswith("download")] == [
+        "download bar/bar-3.0.tar.gz"
+    ]
+    assert set(files_of(store, "bar")) == {"bar-3.0.tar.gz"}
+    assert root_names(store) == ["bar", "foo"]

@@ -39,13 +39,28 @@ def test_function_runtime_and_size(each_env: Synth) -> None:
     assert "ReservedConcurrentExecutions" not in props
 
 
-def test_function_is_told_its_bucket_and_distribution(each_env: Synth) -> None:
+def test_function_is_told_its_bucket_distribution_and_queue(each_env: Synth) -> None:
     _, props = function(each_env)
     distribution_id, _ = each_env.one("AWS::CloudFront::Distribution")
+    queue_id, _ = queue(each_env, "Events")
     assert props["Environment"]["Variables"] == {
         "PACKAGES_BUCKET": {"Ref": "PackagesBucket"},
         "DISTRIBUTION_ID": {"Ref": distribution_id},
+        "QUEUE_URL": {"Ref": queue_id},
     }
+
+
+def test_indexer_may_send_to_its_events_queue_only(each_env: Synth) -> None:
+    """It hands work it has no time for on to its own queue (docs/reliability.md)."""
+    queue_id, _ = queue(each_env, "Events")
+    sends = {
+        (action, json.dumps(resource, sort_keys=True))
+        for statement in role_statements(each_env)
+        for action in as_list(statement["Action"])
+        if action == "sqs:SendMessage"
+        for resource in as_list(statement["Resource"])
+    }
+    assert sends == {("sqs:SendMessage", json.dumps({"Fn::GetAtt": [queue_id, "Arn"]}))}
 
 
 def test_a_received_message_stays_hidden_while_its_batch_can_run(each_env: Synth) -> None:

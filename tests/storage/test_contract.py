@@ -35,6 +35,7 @@ def test_put_is_read_back_by_every_method(subject: Subject) -> None:
     after = datetime.now(UTC)
     assert etag == md5_etag(b"wheel")
     assert store.head("p/a.whl") == Head(etag, "abc")
+    assert store.head("p/a.whl").size == 5  # type: ignore[union-attr]
     assert store.get("p/a.whl") == Blob(b"wheel", etag)
     (row,) = store.list("p/")
     assert (row.key, row.etag, row.size) == ("p/a.whl", etag, 5)

@@ -1,6 +1,7 @@
 """Typed views of the events the indexer receives (pure): SQS batches whose bodies are S3
-notifications (the deployed path), reindex requests (`pyshelf reindex`) or release requests
-(`pyshelf release-name`), or plain S3 notifications (direct invocation)."""
+notifications (the deployed path), reindex requests (`pyshelf reindex`), release requests
+(`pyshelf release-name`) or continuations (work an invocation handed on), or plain S3
+notifications (direct invocation)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
+from pyshelf.core.continuation import Continuation, is_continuation, parse_continuation
 from pyshelf.core.reindex_request import ReindexRequest, is_reindex_request, parse_request
 from pyshelf.core.release_request import ReleaseRequest, is_release_request, parse_release
 
@@ -39,6 +41,7 @@ class Message:
     problem: str | None = None  # set when the body could not be read
     reindex: ReindexRequest | None = None  # a `pyshelf reindex` request instead of events
     release: ReleaseRequest | None = None  # a `pyshelf release-name` request instead of events
+    continuation: Continuation | None = None  # work an earlier invocation handed on
 
 
 def messages_of(event: Mapping[str, Any]) -> list[Message]:
@@ -71,6 +74,8 @@ def _sqs_message(record: Mapping[str, Any]) -> Message:
             return Message(message_id, count, (), reindex=parse_request(body))
         if isinstance(body, dict) and is_release_request(body):
             return Message(message_id, count, (), release=parse_release(body))
+        if isinstance(body, dict) and is_continuation(body):
+            return Message(message_id, count, (), continuation=parse_continuation(body))
         return Message(message_id, count, parse_notification(body))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return Message(message_id, count, (), f"unreadable message body: {exc!r}")

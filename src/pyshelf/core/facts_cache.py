@@ -27,7 +27,7 @@ from pyshelf.core.facts_entries import (
     Entry,
     RawEntry,
     Rendered,
-    etags_of,
+    digests_of,
     fragment_state,
     fragments,
     raw_of,
@@ -85,9 +85,9 @@ class FactsCache:
         versions = ((layout.version_of_yank(key), y.reason) for key, y in self.yanks.items())
         return {version: reason for version, reason in versions if version is not None}
 
-    def etags(self) -> dict[str, tuple[str, str | None]]:
-        """filename -> (file ETag, `.metadata` ETag), rejected files included."""
-        return {name: etags_of(value) for name, value in self.files.in_order()}
+    def digests(self) -> dict[str, tuple[str, str | None]]:
+        """filename -> (file sha256, `.metadata` sha256), rejected files included."""
+        return {name: digests_of(value) for name, value in self.files.in_order()}
 
     def refresh(self) -> int:
         """Render the fragment of every file whose remembered one is missing, of another format,
@@ -144,10 +144,10 @@ class FactsCache:
         texts = [version_text(name) for name in versions]
         return html_page, render.project_json_of(project, entries, texts)
 
-    def dumps(self) -> bytes:
-        """Deterministic bytes; zero bytes for a cache without listed files (so a project of
-        rejected files alone keeps no record of them: a listing reads them again)."""
-        if self.empty:
+    def dumps(self, *, keep_rejected: bool = False) -> bytes:
+        """Deterministic bytes; zero bytes for a cache without listed files (the rejected files
+        of such a project are kept apart, `keep_rejected` dumps them: `layout.rejected_key`)."""
+        if self.empty and not (keep_rejected and self.files):
             return b""
         self.refresh()  # fragments are stored with the facts
         document = {

@@ -148,11 +148,11 @@ def fragments(rendered: Rendered | RawEntry) -> tuple[str, str]:
     return rendered.html, rendered.json
 
 
-def etags_of(value: Entry | RawEntry) -> tuple[str, str | None]:
-    """(file ETag, `.metadata` ETag)."""
+def digests_of(value: Entry | RawEntry) -> tuple[str, str | None]:
+    """(file sha256, `.metadata` sha256)."""
     if isinstance(value, dict):
-        return value["etag"], value.get("metadata_etag")
-    return value.facts.etag, value.facts.metadata_etag
+        return value["sha256"], value.get("metadata_sha256")
+    return value.facts.sha256, value.facts.metadata_sha256
 
 
 @functools.lru_cache(maxsize=1 << 17)

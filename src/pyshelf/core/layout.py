@@ -26,6 +26,9 @@ from pyshelf.core.filenames import (
 PRIVATE_PREFIX = "_pyshelf/"
 FACTS_CACHE_PREFIX = PRIVATE_PREFIX + "projects/"
 TOMBSTONE_PREFIX = PRIVATE_PREFIX + "tombstones/"
+# The rejected files of a project without listed files (its facts cache is zero bytes), so that
+# a listing does not read them again: a memo, each entry valid only for its ETag and size.
+REJECTED_PREFIX = PRIVATE_PREFIX + "rejected/"
 ROOT_HTML = "index.html"
 ROOT_JSON = "index.json"
 PAGE_NAMES = (ROOT_HTML, ROOT_JSON)
@@ -192,6 +195,10 @@ def project_of_facts_cache(key: str) -> NormalizedName | None:
         return None
     name = key[len(FACTS_CACHE_PREFIX) : -len(".json")]
     return _as_normalized(name)
+
+
+def rejected_key(project: NormalizedName) -> str:
+    return f"{REJECTED_PREFIX}{project}.json"
 
 
 def tombstone_key(project: NormalizedName) -> str:

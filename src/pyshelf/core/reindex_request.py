@@ -7,7 +7,10 @@ notifications:
 
     {"pyshelf": "reindex", "request": ID, "projects": [NAME, ...] or null (every project)}
 
-and the report, `_pyshelf/reindex/<ID>.json`:
+An indexer whose time runs short hands the rest of a request on as the same request with
+`"after": NAME` (only the projects after NAME are left; docs/reliability.md, "Time limits"),
+keeping the rows done so far at `_pyshelf/reindex/<ID>.partial.json` (a report) until the
+last part writes the report, `_pyshelf/reindex/<ID>.json`:
 
     {"request": ID, "projects": [{"name": NAME, "outcome": OUTCOME, "files": N}, ...]}
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,14 +42,27 @@ OUTCOMES: tuple[Outcome, ...] = ("rebuilt", "unchanged", "unknown", "still-chang
 class ReindexRequest:
     request_id: str
     projects: tuple[NormalizedName, ...] | None  # None: every project in the bucket
+    after: NormalizedName | None = None  # a continuation: the projects up to this one are done
 
     def dumps(self) -> str:
         projects = None if self.projects is None else list(self.projects)
-        return json.dumps({"pyshelf": MARKER, "request": self.request_id, "projects": projects})
+        document = {"pyshelf": MARKER, "request": self.request_id, "projects": projects}
+        if self.after is not None:
+            document["after"] = self.after
+        return json.dumps(document)
 
     @property
     def report_key(self) -> str:
         return report_key(self.request_id)
+
+    @property
+    def partial_key(self) -> str:
+        """Where a continued request keeps the rows of the projects done so far."""
+        return f"{REPORT_PREFIX}{self.request_id}.partial.json"
+
+    def left(self, names: Iterable[NormalizedName]) -> list[NormalizedName]:
+        """The names still to do, in order."""
+        return sorted(name for name in names if self.after is None or name > self.after)
 
 
 def report_key(request_id: str) -> str:
@@ -69,13 +85,22 @@ def request_id_of(document: Mapping[str, Any], what: str) -> str:
 def parse_request(document: Mapping[str, Any]) -> ReindexRequest:
     """The request in a message body; ValueError says what is wrong with a malformed one."""
     request_id = request_id_of(document, "reindex")
+    after = _after(document.get("after"))
     projects = document.get("projects")
     if projects is None:
-        return ReindexRequest(request_id, None)
+        return ReindexRequest(request_id, None, after)
     if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
         raise ValueError("reindex request: projects must be a list of names or null")
     names = tuple(sorted({canonicalize_name(p, validate=True) for p in projects}))
-    return ReindexRequest(request_id, names)
+    return ReindexRequest(request_id, names, after)
+
+
+def _after(value: object) -> NormalizedName | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or canonicalize_name(value, validate=True) != value:
+        raise ValueError(f"reindex request: after must be a normalized project name, not {value!r}")
+    return canonicalize_name(value)
 
 
 @dataclass(frozen=True, slots=True)

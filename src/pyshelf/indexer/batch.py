@@ -12,37 +12,51 @@ folder (`pyshelf.indexer.regenerate`).
 None (no fall-through) makes no KeyValueStore request.
 
 `invalidator` drops the edge paths of files replaced or removed, once per batch
-(`pyshelf.indexer.invalidation`); None (not configured) makes no extra request."""
+(`pyshelf.indexer.invalidation`); None (not configured) makes no extra request.
+
+`deadline` (`pyshelf.indexer.deadline`) says when to stop starting work: projects not started,
+and the rest of those cut short (after a checkpoint), are handed on through `requeue` in a
+continuation message (`pyshelf.core.continuation`), and their messages succeed. Only messages
+whose work failed (or could not be handed on) are reported in the partial batch response."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.utils import NormalizedName
 
 from pyshelf.core import layout
+from pyshelf.core.continuation import Continuation, ContinuedProject, bodies
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_of
 from pyshelf.core.reindex_request import ReindexRequest
 from pyshelf.core.release_request import ReleaseRequest
+from pyshelf.indexer.deadline import UNLIMITED, Deadline
 from pyshelf.indexer.hotpath import NeedsListing, apply_events
 from pyshelf.indexer.invalidation import EdgeChanges, Invalidator
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.refile import refile
 from pyshelf.indexer.regenerate import (
     ProjectResult,
+    Unfinished,
     discover_projects,
     regenerate_project,
     regenerate_root,
 )
-from pyshelf.indexer.requested import perform, perform_release
+from pyshelf.indexer.requested import perform_release, perform_until
 from pyshelf.storage import Storage
 
 log = logging.getLogger(__name__)
+
+# A reindex request whose report has such a row is reported, then its message is retried.
+RETRIED_OUTCOMES = frozenset({"failed", "still-changing"})
+
+Requeue = Callable[[str], None]
+"""Puts a message body on the events queue (the Lambda handler sends it with its SQS client)."""
 
 
 class BatchFailed(PyshelfError, RuntimeError):
@@ -59,6 +73,7 @@ class Plan:
     failed: set[str] = field(default_factory=set)
     gone: dict[NormalizedName, set[str]] = field(default_factory=lambda: defaultdict(set))
     retried: bool = False  # some message is a redelivery: re-check the root
+    later: dict[NormalizedName, ContinuedProject] = field(default_factory=dict)  # handed on
 
 
 def handle_event(
@@ -66,6 +81,9 @@ def handle_event(
     store: Storage,
     project_set: ProjectSet | None = None,
     invalidator: Invalidator | None = None,
+    *,
+    deadline: Deadline = UNLIMITED,
+    requeue: Requeue | None = None,
 ) -> dict[str, Any]:
     """Process a batch; return the SQS partial batch response (failed message IDs)."""
     messages = messages_of(event)
@@ -75,8 +93,15 @@ def handle_event(
         _plan_message(store, message, plan)
     root_needed = plan.retried
     for project, message_ids in sorted(plan.projects.items()):
+        if not deadline.start_project():
+            _later(plan, project, plan.keys[project], plan.gone[project])
+            continue
         try:
-            result = _index_watched(store, project, plan, project_set, edge)
+            result = _index_watched(store, project, plan, project_set, edge, deadline=deadline)
+        except Unfinished as exc:
+            root_needed |= exc.result.root_affected
+            _later(plan, project, exc.keys, frozenset(), listing=exc.keys is None)
+            continue
         except Exception:
             log.exception("%s: regeneration failed; its messages will be retried", project)
             plan.failed |= message_ids
@@ -86,9 +111,19 @@ def handle_event(
     if root_needed:
         _regenerate_root(store, plan)
     for message_id, request in plan.reindex:
-        _perform(store, message_id, request, plan, project_set, edge=edge)
+        _perform(
+            store,
+            message_id,
+            request,
+            plan,
+            project_set,
+            edge=edge,
+            deadline=deadline,
+            requeue=requeue,
+        )
     for message_id, release in plan.release:
         _release(store, message_id, release, plan, project_set)
+    _hand_on(plan, requeue)
     _invalidate(edge, plan)
     failures = sorted(plan.failed)
     if failures and messages[0].message_id == PLAIN_S3_EVENT:
@@ -102,6 +137,8 @@ def _index_watched(
     plan: Plan,
     project_set: ProjectSet | None,
     edge: EdgeChanges,
+    *,
+    deadline: Deadline,
 ) -> ProjectResult:
     """`_index`, noting the edge paths of what changed (even when indexing fails half-way:
     the cache may have been written, and a redelivery would not see the difference)."""
@@ -110,9 +147,44 @@ def _index_watched(
         edge.add(project, _filenames(plan.keys[project]))
     before = edge.snapshot(project)
     try:
-        return _index(store, project, plan, project_set)
+        return _index(store, project, plan, project_set, deadline)
     finally:
         edge.compare(project, before)
+
+
+def _later(
+    plan: Plan,
+    project: NormalizedName,
+    keys: frozenset[str] | set[str] | None,
+    gone: frozenset[str] | set[str],
+    *,
+    listing: bool = False,
+) -> None:
+    """Hand the project on: `keys` still to look at (None: all its event keys), by a listing if
+    it was to be listed anyway."""
+    listing |= project in plan.relist
+    chosen = plan.keys[project] if keys is None or listing else keys
+    plan.later[project] = ContinuedProject(project, frozenset(chosen), listing, frozenset(gone))
+    log.warning(
+        "%s: handed on (time ran short): %d key(s), listing=%s", project, len(chosen), listing
+    )
+
+
+def _hand_on(plan: Plan, requeue: Requeue | None) -> None:
+    """Send the continuation; its projects' messages fail instead if it cannot be sent."""
+    if not plan.later:
+        return
+    if requeue is not None:
+        try:
+            for body in bodies(plan.later.values()):
+                requeue(body)
+            return
+        except Exception:
+            log.exception("could not hand work on; its messages will be retried")
+    else:
+        log.error("no queue to hand work on: %d project(s) will be retried", len(plan.later))
+    for project in plan.later:
+        plan.failed |= plan.projects[project]
 
 
 def _filenames(keys: set[str]) -> list[str]:
@@ -135,14 +207,21 @@ def _invalidate(edge: EdgeChanges, plan: Plan) -> None:
 
 
 def _index(
-    store: Storage, project: NormalizedName, plan: Plan, project_set: ProjectSet | None
+    store: Storage,
+    project: NormalizedName,
+    plan: Plan,
+    project_set: ProjectSet | None,
+    deadline: Deadline,
 ) -> ProjectResult:
     if project not in plan.relist:
         try:
-            return apply_events(store, project, plan.keys[project], project_set=project_set)
+            return apply_events(
+                store, project, plan.keys[project], project_set=project_set, deadline=deadline
+            )
         except NeedsListing as exc:
             log.warning("%s; regenerating from a listing", exc)
-    return regenerate_project(store, project, project_set=project_set)
+            plan.relist.add(project)  # so that a continuation lists it too
+    return regenerate_project(store, project, project_set=project_set, deadline=deadline)
 
 
 def _regenerate_root(store: Storage, plan: Plan) -> None:
@@ -162,17 +241,27 @@ def _perform(
     project_set: ProjectSet | None,
     *,
     edge: EdgeChanges,
+    deadline: Deadline,
+    requeue: Requeue | None,
 ) -> None:
     try:
         names = request.projects
         if edge.enabled and names is None:
             names = tuple(discover_projects(store))
-        before = {name: edge.snapshot(name) for name in names or ()}
+        before = {name: edge.snapshot(name) for name in request.left(names or ())}
         try:
-            perform(store, request, project_set)
+            done = perform_until(store, request, project_set, deadline)
         finally:
             for name, snapshot in before.items():
                 edge.compare(name, snapshot)
+        if isinstance(done, ReindexRequest):  # the rest, handed on
+            if requeue is None:
+                raise RuntimeError("no queue to hand the rest of the request on")
+            requeue(done.dumps())
+        elif unfinished := [p.name for p in done.projects if p.outcome in RETRIED_OUTCOMES]:
+            # reported, and tried again: a page write may have failed after another landed
+            log.warning("reindex %s: retried for %s", request.request_id, ", ".join(unfinished))
+            plan.failed.add(message_id)
     except Exception:
         log.exception("reindex %s failed; its message will be retried", request.request_id)
         plan.failed.add(message_id)
@@ -202,6 +291,9 @@ def _plan_message(store: Storage, message: Message, plan: Plan) -> None:
     if message.release:
         plan.release.append((message.message_id, message.release))
         return
+    if message.continuation:
+        _plan_continuation(message.message_id, message.continuation, plan)
+        return
     redelivered = message.receive_count > 1
     plan.retried |= redelivered and bool(message.events)
     for event in message.events:
@@ -219,6 +311,15 @@ def _plan_message(store: Storage, message: Message, plan: Plan) -> None:
                 plan.gone[project].update(_filenames({key}))
             if redelivered:
                 plan.relist.add(project)
+
+
+def _plan_continuation(message_id: str, continuation: Continuation, plan: Plan) -> None:
+    for item in continuation.projects:
+        plan.projects[item.name].add(message_id)
+        plan.keys[item.name] |= item.keys
+        plan.gone[item.name] |= item.gone
+        if item.listing:
+            plan.relist.add(item.name)
 
 
 def _target_of(store: Storage, event: ObjectEvent) -> tuple[NormalizedName, str] | None:

@@ -2,9 +2,11 @@
 
 `learn_file` streams one file (conditional on the ETag it was seen with), hashes and inspects it,
 and writes its `.metadata`; a file the inspection rejects is remembered with its reason (logged
-once) and never listed. `gather_facts` (the listing path: reindex, redeliveries) takes one
-listing of the project's folder, reuses the facts cache entries whose ETag, size and `.metadata`
-ETag still match, and learns only new or overwritten files.
+once) and never listed. Files are read concurrently (`pyshelf.indexer.reading`), inspected one
+at a time. `gather_facts` (the listing path: reindex, redeliveries) takes one listing of the
+project's folder, reuses the facts cache entries whose ETag, size and `.metadata` ETag still
+match, and learns only new or overwritten files, as many as the `Deadline` allows: the rest keep
+the entry the cache had (if any) and are named in `Gathered.unread`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,20 @@ import codecs
 import io
 import logging
 import tempfile
+import threading
 from dataclasses import dataclass, field, replace
 from typing import IO
 
+from packaging.utils import NormalizedName
+
 from pyshelf.core import layout
 from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
+from pyshelf.core.facts_entries import Entries
 from pyshelf.core.filenames import Distribution
 from pyshelf.core.inspection import HashingWriter, Verdict, inspect, sha256_of
 from pyshelf.core.page_model import FileFacts
+from pyshelf.indexer.deadline import UNLIMITED, Deadline
+from pyshelf.indexer.reading import read_all
 from pyshelf.storage import NotFound, ObjectInfo, Storage
 from pyshelf.storage.folder import ProjectFolder
 
@@ -32,8 +40,18 @@ MAX_INSPECTED_BYTES = 3 * 1024**3
 # A yank record's reason is read up to this many bytes (UTF-8), the rest dropped with a warning.
 MAX_YANK_BYTES = 1024
 
+# One archive inspection at a time, however many files are read at once: its memory bound
+# (tests/core/test_hostile_archives.py) then holds for the whole invocation.
+_INSPECTING = threading.Lock()
+
 MetadataWrites = dict[str, str | None]
 """`.metadata` key -> the ETag this invocation wrote there last (None: it deleted it)."""
+
+Learned = dict[str, Entry]
+"""Filename -> the entry this invocation learned, kept across attempts so that an attempt that
+starts over does not read the file again (valid while its ETag, size and `.metadata` match)."""
+
+_Row = tuple[ObjectInfo, Distribution]
 
 
 @dataclass(slots=True)
@@ -41,20 +59,71 @@ class Gathered:
     facts_cache: FactsCache = field(default_factory=FactsCache)
     metadata_keys: set[str] = field(default_factory=set)
     wrote_metadata: bool = False  # some `.metadata` object was written
+    unread: list[str] = field(default_factory=list)  # not read: the deadline came first
+
+    @property
+    def complete(self) -> bool:
+        return not self.unread
 
 
-def gather_facts(store: Storage, folder: ProjectFolder, facts_cache: FactsCache) -> Gathered:
+def gather_facts(
+    store: Storage,
+    folder: ProjectFolder,
+    facts_cache: FactsCache,
+    *,
+    deadline: Deadline = UNLIMITED,
+    learned: Learned | None = None,
+) -> Gathered:
     gathered = Gathered()
+    learned = {} if learned is None else learned
+    entries, unknown = _known(folder, facts_cache, learned)
+
+    def learn(item: _Row) -> Entry:
+        entry = learn_file(store, item[0].key, item[1], item[0].etag)
+        learned[item[1].filename] = entry
+        return entry
+
+    outcome = read_all(unknown, lambda item: item[0].size, learn, deadline=deadline)
+    for (_row, dist), entry in outcome.done:
+        entries[dist.filename] = entry
+        gathered.wrote_metadata |= entry.facts.metadata_sha256 is not None
+    for row, dist in outcome.unstarted:  # left as the cache has it, for a continuation
+        gathered.unread.append(row.key)
+        if (old := facts_cache.files.get(dist.filename)) is not None:
+            entries[dist.filename] = old
+    for row, dist in folder.dists:
+        if (kept := entries.get(dist.filename)) is None:
+            continue
+        gathered.facts_cache.files[dist.filename] = kept
+        if kept.facts.metadata_sha256:
+            gathered.metadata_keys.add(layout.metadata_key(row.key))
+    _gather_yanks(store, folder, facts_cache, gathered)
+    return gathered
+
+
+def _known(
+    folder: ProjectFolder, facts_cache: FactsCache, learned: Learned
+) -> tuple[dict[str, Entry], list[_Row]]:
+    """The entries still valid (from the cache, or learned by an earlier attempt), and the
+    files to read."""
+    entries: dict[str, Entry] = {}
+    unknown: list[_Row] = []
     for row, dist in folder.dists:
         entry = facts_cache.files.get(dist.filename)
-        if entry is None or not _still_valid(entry.facts, row, folder):
-            entry = learn_file(store, row.key, dist, row.etag)
-            gathered.wrote_metadata |= entry.facts.metadata_sha256 is not None
-        elif entry.upload_time != row.last_modified:  # the same bytes uploaded again
-            entry = replace(entry, upload_time=row.last_modified, rendered=None)
-        gathered.facts_cache.files[dist.filename] = entry
-        if entry.facts.metadata_sha256:
-            gathered.metadata_keys.add(layout.metadata_key(row.key))
+        if entry is not None and _still_valid(entry.facts, row, folder):
+            if entry.upload_time != row.last_modified:  # the same bytes uploaded again
+                entry = replace(entry, upload_time=row.last_modified, rendered=None)
+            entries[dist.filename] = entry
+        elif (mine := learned.get(dist.filename)) and _still_valid(mine.facts, row, folder):
+            entries[dist.filename] = mine
+        else:
+            unknown.append((row, dist))
+    return entries, unknown
+
+
+def _gather_yanks(
+    store: Storage, folder: ProjectFolder, facts_cache: FactsCache, gathered: Gathered
+) -> None:
     for row, _version in folder.yanks:
         yank = facts_cache.yanks.get(row.key)
         if yank is None or yank.etag != row.etag:
@@ -62,7 +131,32 @@ def gather_facts(store: Storage, folder: ProjectFolder, facts_cache: FactsCache)
             if yank is None:
                 raise NotFound(row.key)
         gathered.facts_cache.yanks[row.key] = yank
-    return gathered
+
+
+def remembered_rejections(store: Storage, project: NormalizedName) -> dict[str, Entry]:
+    """The rejected files remembered for a project without listed files (`layout.rejected_key`;
+    each entry is used only while its ETag and size match the listing)."""
+    blob = store.get(layout.rejected_key(project))
+    cache = FactsCache.parse(blob.body) if blob else None
+    if cache is None:
+        return {}
+    return {name: e for name, e in cache.files.items() if e.facts.rejected is not None}
+
+
+def remember_rejections(
+    store: Storage, project: NormalizedName, cache: FactsCache, known: dict[str, Entry]
+) -> None:
+    """Keep the rejected files of `cache` (a project without listed files) if they are not
+    what `known` holds. Unconditional: a memo that a race leaves stale only costs a read."""
+    rejected = {name: e for name, e in cache.files.items() if e.facts.rejected is not None}
+    if not rejected or rejected == known:
+        return
+    store.put(
+        layout.rejected_key(project),
+        FactsCache(Entries(rejected)).dumps(keep_rejected=True),
+        content_type=layout.FACTS_CACHE_TYPE,
+        cache_control=layout.PRIVATE_CACHE_CONTROL,
+    )
 
 
 def learn_file(
@@ -82,7 +176,8 @@ def learn_file(
         if kept.over:
             log.warning("%s: indexed without metadata: larger than %d bytes", key, kept.cap)
             return Entry(FileFacts(etag, writer.size, writer.sha256), info.last_modified)
-        found = inspect(dist, spool, writer.sha256, writer.size)
+        with _INSPECTING:
+            found = inspect(dist, spool, writer.sha256, writer.size)
     if found.verdict is Verdict.REJECTED:
         log.warning("%s: not listed: %s", key, found.problem)
         facts = FileFacts(etag, found.size, found.sha256, rejected=found.problem or "rejected")

@@ -9,6 +9,10 @@ written; gone ones are dropped and their `.metadata` deleted. The cache is writt
 means start over. Then the pages follow the version written (`pyshelf.indexer.follow`). Any 412
 starts over; after `MAX_ATTEMPTS` the caller's messages fail and SQS delivers them again (a
 redelivery takes the listing path).
+
+New files are read concurrently (`pyshelf.indexer.reading`) while the `Deadline` allows; keys
+whose file was not read are left out of the attempt (their entries stay as the cache has them)
+and `Unfinished` names them, for the caller to hand on after the pages followed.
 """
 
 from __future__ import annotations
@@ -22,15 +26,18 @@ from packaging.utils import NormalizedName
 
 from pyshelf.core import layout
 from pyshelf.core.errors import PyshelfError
-from pyshelf.core.facts_cache import FactsCache, YankFacts
+from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
 from pyshelf.core.filenames import Distribution
+from pyshelf.indexer.deadline import UNLIMITED, Deadline
 from pyshelf.indexer.file_facts import MetadataWrites, learn_file, read_yank
 from pyshelf.indexer.follow import CacheVersion, follow, read_pages
 from pyshelf.indexer.project_set import ProjectSet
+from pyshelf.indexer.reading import read_all
 from pyshelf.indexer.regenerate import (
     MAX_ATTEMPTS,
     ProjectResult,
     StillChanging,
+    Unfinished,
     keep_private,
     write_cache,
 )
@@ -56,6 +63,7 @@ class _Seen:
     etag: str | None
     dist: Distribution | None  # None: a yank record
     yank: YankFacts | None = None  # a yank record's content, read with it
+    size: int = 0
 
 
 def apply_events(
@@ -64,14 +72,18 @@ def apply_events(
     keys: Collection[str],
     *,
     project_set: ProjectSet | None = None,
+    deadline: Deadline = UNLIMITED,
 ) -> ProjectResult:
     """Bring the project's facts cache and pages up to date for `keys` (filed distributions
-    and yank records of `project`). `NeedsListing` when the cache is unreadable."""
+    and yank records of `project`). `NeedsListing` when the cache is unreadable; `Unfinished`
+    when the deadline left some new files unread (the others are written)."""
     result = ProjectResult(project)
     written: MetadataWrites = {}
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            _attempt(store, result, sorted(keys), written, project_set)
+            left = _attempt(store, result, sorted(keys), written, project_set, deadline=deadline)
+            if left:
+                raise Unfinished(result, left)
             return result
         except (PreconditionFailed, NotFound, _Changed) as exc:
             log.info("project %s changed during attempt %d (%s); retrying", project, attempt, exc)
@@ -84,7 +96,10 @@ def _attempt(
     keys: list[str],
     written: MetadataWrites,
     project_set: ProjectSet | None,
-) -> None:
+    *,
+    deadline: Deadline,
+) -> frozenset[str]:
+    """One attempt; the keys left for later (their files were not read in time)."""
     project = result.project
     pages = read_pages(store, project, check_bytes=False)
     blob = store.get(layout.facts_cache_key(project))
@@ -96,8 +111,10 @@ def _attempt(
     present = set(new.files) | {s.dist.filename for s in seen if s.dist and s.etag}
     gone = {s.dist.filename for s in seen if s.dist and s.etag is None}
     keep_private(store, project_set, result, not cache.empty, bool(present - gone))
+    learned, left = _learn(store, new, seen, written, deadline)
+    seen = [item for item in seen if item.key not in left]
     for item in seen:
-        _apply(store, new, item, written)
+        _apply(store, new, item, written, learned)
     new.refresh()
     body = new.dumps()
     etag = blob.etag if blob else None
@@ -108,19 +125,59 @@ def _attempt(
         _verify(store, seen)
     result.changed |= follow(store, project, CacheVersion(etag, new), pages)
     result.files = new.listed
+    return left
 
 
 def _look(store: Storage, key: str) -> _Seen:
     match layout.classify(key):
         case layout.DistributionKey(dist=dist):
             head = store.head(key)
-            return _Seen(key, head.etag if head else None, dist)
+            if head is None:
+                return _Seen(key, None, dist)
+            return _Seen(key, head.etag, dist, size=head.size or 0)
         case _:
             yank = read_yank(store, key)
             return _Seen(key, yank.etag if yank else None, None, yank)
 
 
-def _apply(store: Storage, cache: FactsCache, seen: _Seen, written: MetadataWrites) -> None:
+def _learn(
+    store: Storage,
+    cache: FactsCache,
+    seen: list[_Seen],
+    written: MetadataWrites,
+    deadline: Deadline,
+) -> tuple[dict[str, Entry], frozenset[str]]:
+    """Read the files that must be learned, concurrently: (key -> entry, keys not read)."""
+    wanted = [item for item in seen if _must_learn(cache, item, written)]
+
+    def read(item: _Seen) -> Entry:
+        assert item.dist is not None and item.etag is not None  # `_must_learn` says so
+        return learn_file(store, item.key, item.dist, item.etag, written)
+
+    outcome = read_all(wanted, lambda item: item.size, read, deadline=deadline)
+    learned = {item.key: entry for item, entry in outcome.done}
+    return learned, frozenset(item.key for item in outcome.unstarted)
+
+
+def _must_learn(cache: FactsCache, seen: _Seen, written: MetadataWrites) -> bool:
+    """New, overwritten, or its `.metadata` was overwritten by this invocation's own stale
+    write (or deleted by it) in an attempt that lost: learn it (again)."""
+    if seen.dist is None or seen.etag is None:
+        return False
+    entry = cache.files.get(seen.dist.filename)
+    if entry is None or entry.facts.etag != seen.etag:
+        return True
+    ours = written.get(layout.metadata_key(seen.key), entry.facts.metadata_etag)
+    return ours != entry.facts.metadata_etag
+
+
+def _apply(
+    store: Storage,
+    cache: FactsCache,
+    seen: _Seen,
+    written: MetadataWrites,
+    learned: dict[str, Entry],
+) -> None:
     if seen.dist is None:
         _apply_yank(cache, seen)
         return
@@ -132,11 +189,8 @@ def _apply(store: Storage, cache: FactsCache, seen: _Seen, written: MetadataWrit
             store.delete(metadata_key)
             written[metadata_key] = None
         return
-    ours = written.get(metadata_key, entry.facts.metadata_etag if entry else None)
-    if entry is None or entry.facts.etag != seen.etag or ours != entry.facts.metadata_etag:
-        # new, overwritten, or its `.metadata` was overwritten by this invocation's own stale
-        # write (or deleted by it) in an attempt that lost: learn it (again)
-        cache.files[name] = learn_file(store, seen.key, seen.dist, seen.etag, written)
+    if seen.key in learned:
+        cache.files[name] = learned[seen.key]
 
 
 def _apply_yank(cache: FactsCache, seen: _Seen) -> None:

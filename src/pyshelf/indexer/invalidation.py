@@ -6,7 +6,9 @@ invalidates every path that reaches it: `/<project>/<file>`, `/simple/<project>/
 (CloudFront bills invalidation paths past the first 1,000 a month, a wildcard counting as one).
 
 Where it learns: `EdgeChanges` reads a project's facts cache before and after the indexer
-updates it and compares the entries (file ETag and `.metadata` ETag); a removal event of a
+updates it and compares what the edge may hold of each entry (the sha256 of the file and of its
+`.metadata`: the same bytes written again, with a new ETag or not, leave nothing stale and
+cost no invalidation); a removal event of a
 filed distribution counts too, and so does every event key of a redelivered message (its first
 delivery may have updated the cache and then failed before invalidating)."""
 
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_PATHS = 1000
 Snapshot = dict[str, tuple[str, str | None]] | None
-"""filename -> (file ETag, `.metadata` ETag) of a facts cache; None: unreadable (unknown)."""
+"""filename -> (file sha256, `.metadata` sha256) of a facts cache; None: unreadable."""
 
 
 class Invalidator(Protocol):
@@ -105,7 +107,7 @@ class EdgeChanges:
         cache = FactsCache.parse(blob.body) if blob else FactsCache()
         if cache is None:
             return None
-        return cache.etags()
+        return cache.digests()
 
     def compare(self, project: NormalizedName, before: Snapshot) -> None:
         """Add the paths of every file replaced, removed or re-described since `before`."""

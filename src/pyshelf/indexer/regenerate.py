@@ -10,6 +10,11 @@ between, or a conditional write lost a race, it starts over. Then the pages foll
 
 With a private set (`project_set`, docs/fallthrough.md) a project joins it before its first page
 is written, and one that loses its last file leaves a tombstone and stays reserved.
+
+With a `Deadline`, files are read only while time allows: what was learned is checkpointed (the
+cache written conditionally, the pages made to follow it, no second listing: the continuation is
+that look again) and `Unfinished` tells the caller to hand the project on (docs/race-freedom.md,
+"Continuations").
 """
 
 from __future__ import annotations
@@ -23,8 +28,14 @@ from packaging.utils import NormalizedName
 from pyshelf.core import layout, render
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.facts_cache import FactsCache
+from pyshelf.indexer.deadline import UNLIMITED, Deadline
 from pyshelf.indexer.derived import Derived, write_all
-from pyshelf.indexer.file_facts import gather_facts
+from pyshelf.indexer.file_facts import (
+    Learned,
+    gather_facts,
+    remember_rejections,
+    remembered_rejections,
+)
 from pyshelf.indexer.follow import CacheVersion, follow, read_pages
 from pyshelf.indexer.private_set import live_projects, rebuild_set, write_tombstone
 from pyshelf.indexer.project_set import Contended, ProjectSet
@@ -51,22 +62,36 @@ class ProjectResult:
     joined: bool = False  # some attempt added the project to the private set
 
 
+class Unfinished(PyshelfError):
+    """Time ran short in the middle of a project: what was learned is in its facts cache and
+    pages; `keys` are the event keys left (None: the rest of the folder, by a listing)."""
+
+    def __init__(self, result: ProjectResult, keys: frozenset[str] | None = None) -> None:
+        left = "the rest of its folder" if keys is None else f"{len(keys)} key(s)"
+        super().__init__(f"{result.project}: time ran short; {left} handed on")
+        self.result = result
+        self.keys = keys
+
+
 def regenerate_project(
     store: Storage,
     project: NormalizedName,
     *,
     check_bytes: bool = False,
     project_set: ProjectSet | None = None,
+    deadline: Deadline = UNLIMITED,
 ) -> ProjectResult:
     """Make the project's pages, `.metadata` files and facts cache match its folder.
 
     `check_bytes` (reindex) compares the pages' stored bytes with what they should be, instead
     of trusting their `x-amz-meta-sha256`, which any writer can set: a forged page is repaired.
-    `Contended` (the private set kept changing) is left to the caller, like any store error."""
+    `Contended` (the private set kept changing) is left to the caller, like any store error;
+    `Unfinished` when the deadline stopped the reads (the rest is to be handed on)."""
     result = ProjectResult(project)
+    learned: Learned = {}
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            _project_attempt(store, result, check_bytes, project_set)
+            _project_attempt(store, result, check_bytes, project_set, _Reads(deadline, learned))
             return result
         except (PreconditionFailed, NotFound, _InputsChanged) as exc:
             log.info("project %s changed during attempt %d (%s); retrying", project, attempt, exc)
@@ -174,8 +199,18 @@ class _InputsChanged(PyshelfError):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    deadline: Deadline
+    learned: Learned  # across attempts: a file learned once is not read again
+
+
 def _project_attempt(
-    store: Storage, result: ProjectResult, check_bytes: bool, project_set: ProjectSet | None
+    store: Storage,
+    result: ProjectResult,
+    check_bytes: bool,
+    project_set: ProjectSet | None,
+    reads: _Reads,
 ) -> None:
     project = result.project
     pages = read_pages(store, project, check_bytes)
@@ -183,9 +218,16 @@ def _project_attempt(
     had_files = bool(cached and cached.body)  # an unreadable cache was written with files
     facts_cache = FactsCache.loads(cached.body) if cached else FactsCache()
     folder = ProjectFolder.take(store, project)
+    known = remembered_rejections(store, project) if facts_cache.empty and folder.dists else {}
+    for name, entry in known.items():
+        facts_cache.files.setdefault(name, entry)
     keep_private(store, project_set, result, had_files, bool(folder.dists))
-    gathered = gather_facts(store, folder, facts_cache)
+    gathered = gather_facts(
+        store, folder, facts_cache, deadline=reads.deadline, learned=reads.learned
+    )
     new = gathered.facts_cache
+    if new.empty:
+        remember_rejections(store, project, new, known)
     new.refresh()
     wrote = gathered.wrote_metadata
     wrote |= _delete_stale_metadata(store, folder, gathered.metadata_keys)
@@ -195,11 +237,14 @@ def _project_attempt(
         etag = write_cache(store, project, body, cached)
         wrote = True
         result.root_affected |= had_files != (not new.empty)
-    if wrote:  # only a writer has to look again (docs/race-freedom.md)
+    if wrote and gathered.complete:  # only a writer has to look again (docs/race-freedom.md)
         _verify(store, project, folder)
     wrote |= follow(store, project, CacheVersion(etag, new), pages, check_bytes=check_bytes)
     result.changed |= wrote
     result.files = new.listed
+    if not gathered.complete:  # a checkpoint: the continuation lists the folder again
+        log.warning("%s: %d file(s) left unread for a continuation", project, len(gathered.unread))
+        raise Unfinished(result)
 
 
 def write_cache(store: Storage, project: NormalizedName, body: bytes, read: Blob | None) -> str:

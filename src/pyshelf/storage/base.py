@@ -8,7 +8,7 @@ shipped in the Lambda). tests/storage/test_contract.py holds both to one contrac
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Protocol
 
@@ -45,10 +45,12 @@ class ObjectInfo:
 
 @dataclass(frozen=True, slots=True)
 class Head:
-    """What a HEAD tells: the ETag and our own `sha256` metadata, if present."""
+    """What a HEAD tells: the ETag and our own `sha256` metadata, if present, and the size
+    (None where a store did not say; not compared: the ETag says which bytes)."""
 
     etag: str
     sha256: str | None
+    size: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

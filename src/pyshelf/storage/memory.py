@@ -77,7 +77,9 @@ class MemoryStore:
 
     def head(self, key: str) -> Head | None:
         stored = self.stored(key)
-        return Head(stored.etag, stored.metadata.get(SHA256_META)) if stored else None
+        if stored is None:
+            return None
+        return Head(stored.etag, stored.metadata.get(SHA256_META), len(stored.body))
 
     def get(self, key: str) -> Blob | None:
         stored = self.stored(key)

@@ -47,7 +47,11 @@ class S3Store:
             if is_missing(exc):
                 return None
             raise
-        return Head(response["ETag"], response.get("Metadata", {}).get(SHA256_META))
+        return Head(
+            response["ETag"],
+            response.get("Metadata", {}).get(SHA256_META),
+            response.get("ContentLength"),
+        )
 
     def get(self, key: str) -> Blob | None:
         try:
