@@ -283,3 +283,47 @@ class StallBeforeFirstPut(MemoryStore):
         etag = super().put(key, body, **kwargs)
         self.puts_landed += 1
         return etag
+
+
+class StallAtHead(MemoryStore):
+    """Stalls the first HEAD of `key` until `resume` is set."""
+
+    def __init__(
+        self, inner: MemoryStore, key: str, stalled: threading.Event, resume: threading.Event
+    ) -> None:
+        super().__init__(inner.bucket, inner.contents)
+        self.key, self.stalled, self.resume = key, stalled, resume
+
+    def head(self, key: str) -> Any:
+        found = super().head(key)
+        if key == self.key and not self.stalled.is_set():
+            self.stalled.set()
+            self.resume.wait(5)
+        return found
+
+
+def test_a_stale_retirement_is_followed_by_the_cache(store: MemoryStore) -> None:
+    """A handles the removal of alpha's only file before it was indexed: it reads no cache and
+    finds the file gone, then stalls. B indexes a new upload: alpha joins the set (live) and its
+    cache gets the file. A resumes, finds the name in the set without a tombstone, and retires
+    it (reserved), though alpha has a file: A's look at the cache after its write to the set
+    puts it back to live."""
+    kvs = MemoryKeyValueStore()
+    project_set = ProjectSet(kvs)
+    gone, added = "alpha/alpha-1.0.tar.gz", "alpha/alpha-2.0.tar.gz"
+    stalled, resume = threading.Event(), threading.Event()
+    a_store = StallAtHead(store, gone, stalled, resume)
+    a_event = sqs_event(removed(gone))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        a = pool.submit(handle_event, a_event, a_store, project_set)
+        assert stalled.wait(5)
+        put(store, added, sdist("alpha", "2.0"))
+        assert handle_event(sqs_event(created(added)), store, project_set) == {
+            "batchItemFailures": []
+        }
+        assert kvs.get("project:alpha") == "live"
+        resume.set()
+        assert a.result(10) == {"batchItemFailures": []}
+    assert kvs.get("project:alpha") == "live"
+    assert_index_matches_bucket(store)
+    assert_set_matches_bucket(store, kvs)

@@ -39,6 +39,7 @@ from pyshelf.indexer.regenerate import (
     StillChanging,
     Unfinished,
     keep_private,
+    private_state_follows,
     write_cache,
 )
 from pyshelf.storage import NotFound, PreconditionFailed, Storage
@@ -124,6 +125,7 @@ def _attempt(
         result.root_affected |= cache.empty != new.empty
         _verify(store, seen)
     result.changed |= follow(store, project, CacheVersion(etag, new), pages)
+    private_state_follows(store, project_set, result)
     result.files = new.listed
     return left
 

@@ -18,6 +18,7 @@ from pyshelf.storage import Storage
 from pyshelf.storage.folder import ProjectFolder
 
 log = logging.getLogger(__name__)
+ROUNDS = 8
 TOMBSTONE_BODY = (
     b"The last file of this project was deleted; its name stays private (never served from\n"
     b"PyPI) until `pyshelf release-name` frees it.\n"
@@ -136,3 +137,28 @@ def _delete_tombstone(store: Storage, project: NormalizedName) -> bool:
         return False
     store.delete(key)
     return True
+
+
+def follow_cache(
+    store: Storage, project_set: ProjectSet, project: NormalizedName, written: State
+) -> None:
+    """After this invocation wrote the project's state in the set (`written`: it joined or
+    retired it), look at the facts cache: if its state is not the one the cache calls for now
+    (`live` with listed files, else `reserved`), write that one and look again, as pages follow
+    the cache (docs/race-freedom.md). A writer that saw a stale cache and retired a project that
+    another had just made live (or the other way round) thus puts it right: every write to the
+    set is followed by a look at the cache by its writer. `Contended` after `ROUNDS` changes."""
+    key = layout.facts_cache_key(project)
+    for _ in range(ROUNDS):
+        head = store.head(key)
+        wanted = LIVE if head is not None and head.size else RESERVED
+        if wanted == written:
+            return
+        log.info("%s: the facts cache changed; the private set follows it (%s)", project, wanted)
+        if wanted == RESERVED:
+            write_tombstone(store, project)
+            project_set.retire(project)
+        else:
+            project_set.ensure(project)
+        written = wanted
+    raise Contended(f"{project}: the facts cache kept changing while the set followed it")

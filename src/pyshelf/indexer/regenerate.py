@@ -28,6 +28,7 @@ from packaging.utils import NormalizedName
 from pyshelf.core import layout, render
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.facts_cache import FactsCache
+from pyshelf.core.private_names import LIVE, RESERVED, State
 from pyshelf.indexer.deadline import UNLIMITED, Deadline
 from pyshelf.indexer.derived import Derived, write_all
 from pyshelf.indexer.file_facts import (
@@ -37,7 +38,12 @@ from pyshelf.indexer.file_facts import (
     remembered_rejections,
 )
 from pyshelf.indexer.follow import CacheVersion, follow, read_pages
-from pyshelf.indexer.private_set import live_projects, rebuild_set, write_tombstone
+from pyshelf.indexer.private_set import (
+    follow_cache,
+    live_projects,
+    rebuild_set,
+    write_tombstone,
+)
 from pyshelf.indexer.project_set import Contended, ProjectSet
 from pyshelf.indexer.refile import refile
 from pyshelf.storage import Blob, NotFound, PreconditionFailed, Storage
@@ -60,6 +66,7 @@ class ProjectResult:
     # so the project set may have changed and the root must be regenerated.
     root_affected: bool = False
     joined: bool = False  # some attempt added the project to the private set
+    state: State | None = None  # the state this invocation last wrote to the private set
 
 
 class Unfinished(PyshelfError):
@@ -240,6 +247,7 @@ def _project_attempt(
     if wrote and gathered.complete:  # only a writer has to look again (docs/race-freedom.md)
         _verify(store, project, folder)
     wrote |= follow(store, project, CacheVersion(etag, new), pages, check_bytes=check_bytes)
+    private_state_follows(store, project_set, result)
     result.changed |= wrote
     result.files = new.listed
     if not gathered.complete:  # a checkpoint: the continuation lists the folder again
@@ -278,12 +286,23 @@ def keep_private(
         if project_set is not None:
             project_set.ensure(project)
             result.joined = True
+            result.state = LIVE
     elif not has_files and (
         had_cache or result.joined or _joined_unseen(store, project_set, project)
     ):
         write_tombstone(store, project)
         if project_set is not None:
             project_set.retire(project)
+            result.state = RESERVED
+
+
+def private_state_follows(
+    store: Storage, project_set: ProjectSet | None, result: ProjectResult
+) -> None:
+    """At the end of an attempt, if this invocation joined or retired the project: its state in
+    the set follows the facts cache as it is now (`private_set.follow_cache`)."""
+    if project_set is not None and result.state is not None:
+        follow_cache(store, project_set, result.project, result.state)
 
 
 def _joined_unseen(store: Storage, project_set: ProjectSet | None, project: NormalizedName) -> bool:
