@@ -40,6 +40,7 @@ from pyshelf.indexer.regenerate import (
     regenerate_root,
 )
 from pyshelf.indexer.requested import perform, perform_release
+from pyshelf.indexer.summaries import update_summaries
 from pyshelf.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def handle_event(
     for message in messages:
         _plan_message(store, message, plan)
     root_needed = plan.retried
+    summaries: dict[NormalizedName, str | None] = {}
     for project, message_ids in sorted(plan.projects.items()):
         try:
             result = _index_watched(store, project, plan, project_set, edge)
@@ -81,10 +83,12 @@ def handle_event(
             log.exception("%s: regeneration failed; its messages will be retried", project)
             plan.failed |= message_ids
             continue
-        root_needed |= result.root_affected
+        root_needed |= result.root_affected or result.summary_changed
+        if result.summary_changed:
+            summaries[project] = result.summary
         log.info("%s: %d files, changed=%s", project, result.files, result.changed)
     if root_needed:
-        _regenerate_root(store, plan)
+        _regenerate_root(store, plan, summaries)
     for message_id, request in plan.reindex:
         _perform(store, message_id, request, plan, project_set, edge=edge)
     for message_id, release in plan.release:
@@ -145,8 +149,12 @@ def _index(
     return regenerate_project(store, project, project_set=project_set)
 
 
-def _regenerate_root(store: Storage, plan: Plan) -> None:
+def _regenerate_root(
+    store: Storage, plan: Plan, summaries: dict[NormalizedName, str | None]
+) -> None:
     try:
+        if summaries:
+            update_summaries(store, summaries)
         regenerate_root(store)
     except Exception:
         log.exception("root regeneration failed; the batch's messages will be retried")

@@ -1,10 +1,12 @@
 """Learn the facts a project page needs, reading each file only once.
 
 `learn_file` streams one file (conditional on the ETag it was seen with), hashes and inspects it,
-and writes its `.metadata`; a file the inspection rejects is remembered with its reason (logged
-once) and never listed. `gather_facts` (the listing path: reindex, redeliveries) takes one
-listing of the project's folder, reuses the facts cache entries whose ETag, size and `.metadata`
-ETag still match, and learns only new or overwritten files.
+and writes its `.metadata`; the first file of a release whose metadata is read also gives the
+release's `ReleaseInfo` (kept in the facts cache) and writes its rendered description (one
+object per release, `layout.description_key`); a file the inspection rejects is remembered
+with its reason (logged once) and never listed. `gather_facts` (the listing path: reindex,
+redeliveries) takes one listing of the project's folder, reuses the facts cache entries whose
+ETag, size and `.metadata` ETag still match, and learns only new or overwritten files.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from typing import IO
 
-from pyshelf.core import layout
+from pyshelf.core import human, layout
 from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
 from pyshelf.core.filenames import Distribution
 from pyshelf.core.inspection import HashingWriter, Verdict, inspect, sha256_of
 from pyshelf.core.page_model import FileFacts
+from pyshelf.core.release_info import ReleaseInfo, read_release
 from pyshelf.storage import NotFound, ObjectInfo, Storage
 from pyshelf.storage.folder import ProjectFolder
 
@@ -45,10 +48,13 @@ class Gathered:
 
 def gather_facts(store: Storage, folder: ProjectFolder, facts_cache: FactsCache) -> Gathered:
     gathered = Gathered()
+    gathered.facts_cache.releases = dict(facts_cache.releases)  # `refresh` drops the gone
     for row, dist in folder.dists:
         entry = facts_cache.files.get(dist.filename)
         if entry is None or not _still_valid(entry.facts, row, folder):
-            entry = learn_file(store, row.key, dist, row.etag)
+            entry = learn_file(
+                store, row.key, dist, row.etag, releases=gathered.facts_cache.releases
+            )
             gathered.wrote_metadata |= entry.facts.metadata_sha256 is not None
         elif entry.upload_time != row.last_modified:  # the same bytes uploaded again
             entry = replace(entry, upload_time=row.last_modified, rendered=None)
@@ -71,10 +77,13 @@ def learn_file(
     dist: Distribution,
     etag: str,
     written: MetadataWrites | None = None,
+    *,
+    releases: dict[str, ReleaseInfo] | None = None,
 ) -> Entry:
     """Stream the file once, only if its ETag is still `etag` (`PreconditionFailed` if not,
     `NotFound` if it is gone): hash it, inspect it, and write its `.metadata` (wheels), noting
-    that write's ETag in `written`."""
+    that write's ETag in `written`. A release not yet in `releases` gets its entry there (and
+    its description written) from this file's core metadata."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
         kept = _Capped(spool, MAX_INSPECTED_BYTES)
         writer = HashingWriter(kept)  # type: ignore[arg-type]
@@ -89,6 +98,8 @@ def learn_file(
         return Entry(facts, info.last_modified)
     if found.problem:
         log.warning("%s: indexed without metadata: %s", key, found.problem)
+    if releases is not None and found.core_metadata is not None:
+        learn_release(store, dist, found.core_metadata, releases)
     facts = FileFacts(etag, found.size, found.sha256, found.requires_python)
     if found.metadata is not None:
         metadata_etag = store.put(
@@ -103,6 +114,28 @@ def learn_file(
             facts, metadata_sha256=sha256_of(found.metadata), metadata_etag=metadata_etag
         )
     return Entry(facts, info.last_modified)
+
+
+def learn_release(
+    store: Storage, dist: Distribution, core_metadata: bytes, releases: dict[str, ReleaseInfo]
+) -> None:
+    """The release's page metadata, once: from its first file whose metadata is read. Its long
+    description, rendered and sanitised, is written beside the human page (not conditional:
+    every file of a release writes what its own metadata says, and only the first is used)."""
+    version = str(dist.version)
+    if version in releases:
+        return
+    try:
+        read = read_release(core_metadata)
+    except Exception:  # a renderer failure must not stop indexing: the page shows no description
+        log.exception("%s %s: metadata not read for the project page", dist.project, version)
+        return
+    if read.description_html is not None:
+        key = layout.description_key(dist.project, dist.version)
+        content_type, cache_control = layout.headers_of(key)
+        body = human.description_document(read.description_html)
+        store.put(key, body, content_type=content_type, cache_control=cache_control)
+    releases[version] = read.info
 
 
 def read_yank(store: Storage, key: str) -> YankFacts | None:

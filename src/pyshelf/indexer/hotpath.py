@@ -24,8 +24,9 @@ from pyshelf.core import layout
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.facts_cache import FactsCache, YankFacts
 from pyshelf.core.filenames import Distribution
+from pyshelf.indexer.derived import Derived
 from pyshelf.indexer.file_facts import MetadataWrites, learn_file, read_yank
-from pyshelf.indexer.follow import CacheVersion, follow, read_pages
+from pyshelf.indexer.follow import CacheVersion, Human, follow, read_pages
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.regenerate import (
     MAX_ATTEMPTS,
@@ -86,7 +87,7 @@ def _attempt(
     project_set: ProjectSet | None,
 ) -> None:
     project = result.project
-    pages = read_pages(store, project, check_bytes=False)
+    pages = read_pages(store, project, check_bytes=False, human=Human.SKIP)
     blob = store.get(layout.facts_cache_key(project))
     cache = FactsCache.parse(blob.body) if blob else FactsCache()
     if cache is None:
@@ -101,12 +102,16 @@ def _attempt(
     new.refresh()
     body = new.dumps()
     etag = blob.etag if blob else None
+    human = Human.SKIP
     if body != (blob.body if blob else b""):
         etag = write_cache(store, project, body, blob)
         result.changed = True
         result.root_affected |= cache.empty != new.empty
         _verify(store, seen)
-    result.changed |= follow(store, project, CacheVersion(etag, new), pages)
+        human = Human.BLIND
+        pages.append(Derived(layout.human_page_key(project), None, blind=True))
+    result.note_summary(None if cache.empty else cache.summary, new.summary)
+    result.changed |= follow(store, project, CacheVersion(etag, new), pages, human=human)
     result.files = new.listed
 
 
@@ -136,7 +141,9 @@ def _apply(store: Storage, cache: FactsCache, seen: _Seen, written: MetadataWrit
     if entry is None or entry.facts.etag != seen.etag or ours != entry.facts.metadata_etag:
         # new, overwritten, or its `.metadata` was overwritten by this invocation's own stale
         # write (or deleted by it) in an attempt that lost: learn it (again)
-        cache.files[name] = learn_file(store, seen.key, seen.dist, seen.etag, written)
+        cache.files[name] = learn_file(
+            store, seen.key, seen.dist, seen.etag, written, releases=cache.releases
+        )
 
 
 def _apply_yank(cache: FactsCache, seen: _Seen) -> None:
