@@ -34,7 +34,15 @@
       return r.ok ? r.text() : Promise.reject(new Error(String(r.status)));
     }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, 'text/html');
-      box.replaceChildren.apply(box, Array.prototype.slice.call(doc.body.childNodes));
+      var from = doc.querySelector('main') || doc.body;
+      box.replaceChildren.apply(box, Array.prototype.slice.call(from.childNodes));
     }).catch(function () { /* the link to the description stays */ });
   });
+
+  // A link to a release (#v1.1) opens it.
+  var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+  if (target && target.tagName === 'DETAILS') {
+    target.open = true;
+    target.scrollIntoView();
+  }
 }());
