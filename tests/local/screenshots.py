@@ -34,7 +34,7 @@ class Shot:
 SHOTS = (
     Shot("root", "", (1200, 760), "A command line helper"),
     Shot("project", "acme-widgets/", (1200, 1500), "works offline"),  # the README, loaded
-    Shot("yanked", "-/project/acme-widgets/#v1.1", (1200, 900), "broken on Windows"),
+    Shot("yanked", "-/project/acme-widgets/#v1.1", (1200, 1700), "broken on Windows"),
     Shot("not-found", "no-such-project/", (1200, 520), "Nothing is published at this address"),
     Shot("project-phone", "acme-widgets/", (390, 1300), "Widgets for every workshop"),
 )

@@ -43,6 +43,5 @@
   var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
   if (target && target.tagName === 'DETAILS') {
     target.open = true;
-    target.scrollIntoView();
   }
 }());
