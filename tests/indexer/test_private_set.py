@@ -30,8 +30,8 @@ FOO = "foo/foo-1.0.tar.gz"
 BAR = "bar/bar-1.0-py3-none-any.whl"
 EMPTY_CACHE = "_pyshelf/projects/foo.json"
 # the root lists no project; the human root beside it, with its shared files and the summaries
-ROOT_PAGES = ("index.html", "index.json", "index.json.gz", "-/index.html", "-/404.html")
-ROOT_PAGES += ("-/pyshelf.css", "-/pyshelf.js", "_pyshelf/summaries.json")
+ROOT_PAGES: tuple[str, ...] = ("index.html", "index.json", "index.json.gz", "-/index.html")
+ROOT_PAGES += ("-/404.html", "-/pyshelf.css", "-/pyshelf.js", "_pyshelf/summaries.json")
 
 
 class RecordingKVS:
