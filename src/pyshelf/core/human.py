@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from packaging.version import Version
 
 from pyshelf.core import layout
@@ -70,16 +70,7 @@ def project_page(
 ) -> bytes:
     """The human project page: releases newest first, the newest open, older ones collapsed."""
     ordered = sorted(releases, key=lambda r: r.version, reverse=True)
-    views = [
-        {
-            "version": str(r.version),
-            "yanked": r.yanked,
-            "uploaded_text": r.uploaded_text,
-            "uploaded_day": r.uploaded_day,
-            "rows": [Markup(row) for row in r.rows],
-        }
-        for r in ordered
-    ]
+    sections = Markup("".join(_release(r, first=i == 0) for i, r in enumerate(ordered)))
     description = None
     if info is not None and info.description and latest is not None:
         description = "/" + quote(layout.description_key(name, latest))  # type: ignore[arg-type]
@@ -87,13 +78,43 @@ def project_page(
         _env.get_template("human/project.html.j2")
         .render(
             name=name,
-            releases=views,
+            releases=sections,
             info=info or ReleaseInfo(),
             latest=str(latest) if latest else None,
             description=description,
         )
         .encode()
     )
+
+
+_TABLE_HEAD = (
+    '<div class="files"><table>\n<thead><tr><th scope="col">File</th><th scope="col">Size</th>'
+    '<th scope="col">Uploaded</th><th scope="col">Requires-Python</th>'
+    '<th scope="col">Tags (python, abi, platform)</th><th scope="col">SHA256</th></tr></thead>'
+    "\n<tbody>\n"
+)
+
+
+def _release(r: ReleaseRows, *, first: bool) -> str:
+    """One release's section: a `<details>` (the newest open) with its files' table. Built
+    without the template engine: a page of 5,000 releases renders in a fraction of the time."""
+    version, count = escape(str(r.version)), len(r.rows)
+    classes, badge, reason = "release", "", ""
+    if r.yanked is not None:
+        classes += " yanked"
+        badge = ' <span class="badge">yanked</span>'
+        if r.yanked:
+            badge += f' <span class="why">{escape(r.yanked)}</span>'
+        said = f"Yanked: {escape(r.yanked)}" if r.yanked else "Yanked (no reason given)."
+        reason = f'<p class="reason">{said}</p>\n'
+    files = f"{count} file{'' if count == 1 else 's'}"
+    summary = (
+        f'<summary><span class="version">{version}</span>{badge} <time datetime='
+        f'"{r.uploaded_text}">{r.uploaded_day}</time> <span class="files">{files}</span></summary>'
+    )
+    head = f'<details class="{classes}" id="v{version}"{" open" if first else ""}>'
+    rows = "".join(r.rows)
+    return f"{head}\n{summary}\n{reason}{_TABLE_HEAD}{rows}</tbody></table></div>\n</details>\n"
 
 
 def root_page(summaries: Mapping[str, str], names: Iterable[str]) -> bytes:
