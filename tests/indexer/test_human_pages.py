@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from distbuild import wheel
 from eventjson import created, sqs_event
+from packaging.utils import canonicalize_name
 from storage_reads import RecordingStore, body, put
 
 from pyshelf.core import layout
+from pyshelf.core.facts_cache import FactsCache
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.regenerate import reindex
 from pyshelf.indexer.summaries import read_summaries
 from pyshelf.storage.memory import MemoryStore
 
 HUMAN = "-/project/foo/index.html"
+FOO = canonicalize_name("foo")
 
 
 def meta(version: str, summary: str, readme: str = "") -> bytes:
@@ -90,3 +93,21 @@ def test_reindex_rebuilds_the_summaries_and_the_human_pages(store: MemoryStore) 
     assert b'id="v1.0"' in body(store, HUMAN)
     assert body(store, "-/pyshelf.css").startswith(b":root")
     assert layout.headers_of("-/pyshelf.css") == ("text/css; charset=utf-8", "public, max-age=10")
+
+
+def test_reindex_learns_the_metadata_of_releases_indexed_before_it_was_kept(
+    store: MemoryStore,
+) -> None:
+    """A facts cache from before release metadata: reindex reads each wheel's `.metadata`."""
+    upload(store, "1.0", "Foo things", "Old *readme*")
+    cache = FactsCache.loads(body(store, layout.facts_cache_key(FOO)))
+    cache.releases.clear()
+    store.put(layout.facts_cache_key(FOO), cache.dumps(), content_type="application/gzip")
+    store.delete(layout.SUMMARIES_KEY)
+    store.delete("-/project/foo/description-1.0.html")
+    reindex(store)
+    assert read_summaries(store) == {"foo": "Foo things"}
+    assert b"<em>readme</em>" in body(store, "-/project/foo/description-1.0.html")
+    again = RecordingStore(store)
+    reindex(again)
+    assert "get foo/foo-1.0-py3-none-any.whl.metadata" not in again.calls  # learned once

@@ -61,6 +61,7 @@ def gather_facts(store: Storage, folder: ProjectFolder, facts_cache: FactsCache)
         gathered.facts_cache.files[dist.filename] = entry
         if entry.facts.metadata_sha256:
             gathered.metadata_keys.add(layout.metadata_key(row.key))
+            _backfill_release(store, row.key, dist, gathered.facts_cache.releases)
     for row, _version in folder.yanks:
         yank = facts_cache.yanks.get(row.key)
         if yank is None or yank.etag != row.etag:
@@ -114,6 +115,18 @@ def learn_file(
             facts, metadata_sha256=sha256_of(found.metadata), metadata_etag=metadata_etag
         )
     return Entry(facts, info.last_modified)
+
+
+def _backfill_release(
+    store: Storage, key: str, dist: Distribution, releases: dict[str, ReleaseInfo]
+) -> None:
+    """A release indexed before pyshelf kept release metadata (no entry yet) gets it from its
+    wheel's `.metadata` object (one GET, once: the listing path only, never the hot path)."""
+    if str(dist.version) in releases:
+        return
+    blob = store.get(layout.metadata_key(key))
+    if blob is not None:
+        learn_release(store, dist, blob.body, releases)
 
 
 def learn_release(
