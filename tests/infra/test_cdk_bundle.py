@@ -91,10 +91,13 @@ def test_bundle_holds_handler_package_and_arm64_wheels(dev: Synth) -> None:
     assert bundled_modules(bundle) == LAMBDA_MODULES
     assert sorted(p.name for p in (bundle / "pyshelf/core/templates").iterdir()) == [
         "anchor.html.j2",
+        "human",
         "project.html.j2",
         "root.html.j2",
     ]
-    for package in ("jinja2", "markupsafe", "packaging", "awscrt"):
+    human = sorted(p.name for p in (bundle / "pyshelf/core/templates/human").iterdir())
+    assert {"project.html.j2", "pyshelf.css", "pyshelf.js", "404.html.j2"} <= set(human)
+    for package in ("jinja2", "markupsafe", "packaging", "awscrt", "readme_renderer", "nh3"):
         assert (bundle / package / "__init__.py").is_file(), package
     (speedups,) = (bundle / "markupsafe").glob("_speedups*.so")
     assert "cpython-314-aarch64-linux-gnu" in speedups.name
