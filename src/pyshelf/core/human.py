@@ -88,9 +88,9 @@ def project_page(
 
 
 _TABLE_HEAD = (
-    '<div class="files"><table>\n<thead><tr><th scope="col">File</th><th scope="col">Size</th>'
-    '<th scope="col">Uploaded</th><th scope="col">Requires-Python</th>'
-    '<th scope="col">Tags (python, abi, platform)</th><th scope="col">SHA256</th></tr></thead>'
+    '<div class="files"><table>\n<thead><tr><th>File</th><th>Size</th>'
+    "<th>Uploaded</th><th>Requires-Python</th>"
+    "<th>Tags (python, abi, platform)</th><th>SHA256</th></tr></thead>"
     "\n<tbody>\n"
 )
 
