@@ -10,7 +10,8 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: serve test lint typecheck unit synth bench bench-peers bench-events burst cold-start race clean
+.PHONY: serve test lint typecheck unit synth bench bench-peers bench-events burst cold-start race clean \
+	browser screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,8 +62,21 @@ typecheck: $(VENV)/.dev-installed
 	MYPYPATH=src:tests:tests/infra:lambdas/indexer:. $(BIN)/mypy --explicit-package-bases tests/infra
 
 unit: $(VENV)/.dev-installed node_modules/.installed $(CHECKOV_VENV)/.installed \
-		$(PUBLISHERS_VENV)/.installed
+		$(PUBLISHERS_VENV)/.installed browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Headless Chromium for the screenshot test (tests/local/test_screenshots.py): installed with
+# apt-get where it is there and we run as root; elsewhere nothing fails, the test says why it skips.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-headless-shell >/dev/null 2>&1 \
+		|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+			&& DEBIAN_FRONTEND=noninteractive apt-get update -q \
+			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+		|| echo "no headless Chromium (needs root and apt-get): the screenshot test will skip"
+
+# The screenshots of docs/pages.md, taken against `pyshelf serve` with a demo index.
+screenshots: $(VENV)/.dev-installed browser
+	$(BIN)/python tests/local/screenshots.py docs/screenshots
 
 test: lint typecheck unit
 

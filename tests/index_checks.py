@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
+from urllib.parse import unquote
 
 import pypi_simple
 from packaging.utils import canonicalize_name
@@ -35,9 +37,12 @@ def assert_index_matches_bucket(store: MemoryStore) -> None:
     if state:
         html_root = pypi_simple.IndexPage.from_html(body(store, "index.html"))
         assert html_root.projects == sorted(state)
+        assert human_links(body(store, layout.HUMAN_ROOT), "/-/project/") == set(state)
     for project in PROJECTS:
+        human = layout.human_page_key(canonicalize_name(project))
         if project not in state:
             assert not ({f"{project}/index.html", f"{project}/index.json"} & keys_in(store))
+            assert human not in keys_in(store), human
             cache = store.get(layout.facts_cache_key(canonicalize_name(project)))
             assert cache is None or cache.body == b"", project  # none, or emptied
             continue
@@ -48,7 +53,15 @@ def assert_index_matches_bucket(store: MemoryStore) -> None:
         assert files == state[project], project
         html = pypi_simple.ProjectPage.from_html(project, body(store, f"{project}/index.html"))
         assert {p.filename: p.digests["sha256"] for p in html.packages} == state[project]
+        assert human_links(body(store, human), f"/{project}/") == set(state[project]), human
         assert_metadata_and_cache_exact(store, project, page(store, f"{project}/index.json"))
+
+
+def human_links(page_body: bytes, prefix: str) -> set[str]:
+    """The names a human page links under `prefix` (files of a project page, projects of the
+    root): it follows the cache like the API pages."""
+    found = re.findall(rf'href="{re.escape(prefix)}([^"/]+)/?"', page_body.decode())
+    return {unquote(name) for name in found}
 
 
 def assert_metadata_and_cache_exact(

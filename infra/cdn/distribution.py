@@ -52,13 +52,19 @@ PAGE_DEFAULT_TTL = Duration.seconds(10)
 PAGE_MAX_TTL = Duration.seconds(60)
 IMMUTABLE_TTL = Duration.days(365)
 NOT_FOUND_TTL = Duration.seconds(5)
+NOT_FOUND_PAGE_PATH = "/-/404.html"  # written by the indexer with the root (docs/pages.md)
 HSTS_MAX_AGE = Duration.days(730)
 LOG_PREFIX = "cloudfront/"
 # `/-/upload` and `/-/upload/` (route.js answers anything else there); a project path never
 # starts with `/-`.
 UPLOAD_PATH_PATTERN = UPLOAD_URI.rstrip("/") + "*"
 UPLOAD_CSP = "default-src 'none'"
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+# Pages: the human pages load their style sheet and script from the index itself (`/-/`) and
+# fetch a release's description from it; nothing inline, nothing from elsewhere.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 class PackageCdn(Construct):
@@ -122,9 +128,17 @@ class PackageCdn(Construct):
             price_class=price_class,
             domain_names=[domain_name] if domain_name else None,
             certificate=certificate,
+            # A missing key is answered with the human 404 page (docs/pages.md), status 404, to
+            # every client (pip and uv ignore a 404's body). Answers of the function itself
+            # (its 404s of malformed paths, 401, 403) are not origin errors: left as they are.
             error_responses=[
-                cloudfront.ErrorResponse(http_status=status, ttl=NOT_FOUND_TTL)
-                for status in (403, 404)
+                cloudfront.ErrorResponse(http_status=403, ttl=NOT_FOUND_TTL),
+                cloudfront.ErrorResponse(
+                    http_status=404,
+                    ttl=NOT_FOUND_TTL,
+                    response_http_status=404,
+                    response_page_path=NOT_FOUND_PAGE_PATH,
+                ),
             ],
             enable_logging=True,
             log_bucket=logs_bucket,

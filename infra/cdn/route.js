@@ -8,6 +8,10 @@ import crypto from 'crypto';
 //   /<project>/<file>    the file, unchanged
 //   /<project>           301 /<project>/;  non-normalized name  301 to the normalized one
 //   invalid name, deeper paths, empty segments, %2F anywhere  404 (this also hides _pyshelf/)
+// Human pages (docs/pages.md): /-/ root, /-/project/<p>/ project page (301 to the normalized
+// name and the slash), /-/<file> and /-/project/<p>/<file> pass through; a page request whose
+// Accept lists application/xhtml+xml (q > 0) and no ?format= names a page gets the human page.
+// /index.html and /index.json are the root's files, not project names.
 // Page format: ?format= (a media type, or json / html) first, then Accept q-values; JSON wins
 // ties; HTML by default (browsers, curl). The JSON page goes to its gzip variant index.json.gz
 // (stored with Content-Encoding: gzip) when Accept-Encoding accepts gzip: gzip or x-gzip at
@@ -32,6 +36,7 @@ var HTML_TYPES = {
     '*/*': true
 };
 var SHORT_FORMATS = { json: 'index.json', html: 'index.html' };
+var HUMAN_TYPE = 'application/xhtml+xml';
 var VALID_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/i;
 // RFC 9110 qvalue: anything else (1e-3, 0x1, empty) is malformed and counts as 0.
 var QVALUE = /^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/;
@@ -81,6 +86,7 @@ function decode(text) {
     }
 }
 
+// 'index.json', 'index.html', or 'human' (a browser, when no ?format= names a page).
 function negotiate(request) {
     var format = request.querystring.format;
     if (format) {
@@ -90,8 +96,11 @@ function negotiate(request) {
             return chosen;
         }
     }
-    var accept = request.headers.accept;
-    return (accept && choose(accept.value)) || 'index.html';
+    var accept = request.headers.accept ? request.headers.accept.value : '';
+    if (items(accept).some(function (item) { return item[0] === HUMAN_TYPE && item[1] > 0; })) {
+        return 'human';
+    }
+    return choose(accept) || 'index.html';
 }
 
 function queryString(querystring) {
@@ -145,6 +154,10 @@ function gzipped(header) {
 
 function page(request, folder) {
     var name = negotiate(request);
+    if (name === 'human') {
+        request.uri = '/-' + (folder === '/' ? '/' : '/project' + folder) + 'index.html';
+        return request;
+    }
     var gz = name === 'index.json' && gzipped(request.headers['accept-encoding']);
     request.uri = folder + name + (gz ? '.gz' : '');
     return request;
@@ -256,12 +269,45 @@ async function routeProject(request, prefix, segments, token) {
     return request;
 }
 
+function routeHuman(request, segments, token) {
+    if (segments.length === 0) {
+        return redirect('/-/', request);
+    }
+    if (segments.slice(0, -1).indexOf('') !== -1) {
+        return answer(404, 'Not Found');
+    }
+    if (segments.length === 1) {
+        if (segments[0] === '' && !allowed(token, null)) {
+            return denied(403, 'Forbidden');
+        }
+        request.uri = '/-/' + (segments[0] || 'index.html');
+        return request;
+    }
+    var raw = decode(segments[1]);
+    if (segments[0] !== 'project' || segments.length > 3 || raw === null || !VALID_NAME.test(raw)) {
+        return answer(404, 'Not Found');
+    }
+    var project = raw.toLowerCase().replace(/[-_.]+/g, '-');
+    if (!allowed(token, project)) {
+        return denied(403, 'Forbidden');
+    }
+    var rest = segments.length === 3 ? segments[2] : null;
+    if (project !== raw || rest === null) {
+        return redirect('/-/project/' + project + '/' + (rest || ''), request);
+    }
+    request.uri = '/-/project/' + project + '/' + (rest || 'index.html');
+    return request;
+}
+
 async function route(request, token) {
     if (/%2f/i.test(request.uri)) {
         return answer(404, 'Not Found'); // S3 would decode it into a deeper key
     }
     var segments = request.uri.split('/').slice(1);
     var prefix = '';
+    if (segments[0] === '-') {
+        return routeHuman(request, segments.slice(1), token);
+    }
     if (segments[0] === 'simple') {
         if (segments.length === 1) {
             return allowed(token, null) ? redirect('/simple/', request) : denied(403, 'Forbidden');
@@ -274,6 +320,13 @@ async function route(request, token) {
     }
     if (segments.length > 2 || segments.slice(0, -1).indexOf('') !== -1) {
         return answer(404, 'Not Found');
+    }
+    if (segments.length === 1 && SHORT_FORMATS[segments[0].slice(6)] === segments[0]) {
+        if (!allowed(token, null)) {
+            return denied(403, 'Forbidden');
+        }
+        request.uri = '/' + segments[0];
+        return request;
     }
     return routeProject(request, prefix, segments, token);
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ def test_yank_writes_the_record_and_the_indexer_marks_the_release(
         released[2]: None,
     }
     listing = run("list", "demo")
-    assert "yes: broken on Windows" in listing.stdout
+    assert "yanked: broken on Windows" in listing.stdout
 
 
 def test_unyank_removes_the_record(run: Run, s3: Any, shelf: S3Store, released: list[str]) -> None:
@@ -157,22 +158,69 @@ def test_list_projects_with_latest_release_and_file_count(
     publish(shelf)
     result = run("list")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
-        "PROJECT    LATEST  FILES",
-        "demo       1.0     3",
-        "other-pkg  0.1     1",
+    lines = result.stdout.splitlines()
+    assert [line.split()[:3] for line in lines] == [
+        ["PROJECT", "LATEST", "FILES"],
+        ["demo", "1.0", "3"],
+        ["other-pkg", "0.1", "1"],
     ]
+    assert lines[0].split()[3:] == ["LAST", "UPLOAD"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", lines[1].split(maxsplit=3)[3])
 
 
-def test_list_one_project(run: Run, shelf: S3Store, released: list[str]) -> None:
+def test_list_one_project(run: Run, shelf: S3Store, s3: Any, released: list[str]) -> None:
     publish(shelf)
     lines = run("list", "demo").stdout.splitlines()
-    assert lines[0].split() == ["VERSION", "FILE", "SIZE", "SHA256", "YANKED"]
+    assert lines[0].split() == [
+        "VERSION",
+        "FILE",
+        "SIZE",
+        "UPLOADED",
+        "REQUIRES-PYTHON",
+        "SHA256",
+        "STATUS",
+    ]
     assert [line.split()[:2] for line in lines[1:]] == [
         ["1.0", released[0]] if released[0] < released[1] else ["1.0", released[1]],
         ["1.0", max(released[0], released[1])],
         ["2.0", released[2]],
     ]
+    page = {f["filename"]: f for f in _page(s3, "demo")["files"]}
+    for line in lines[1:]:
+        _version, name, _size, day, hour, python, *_rest = line.split()
+        assert f"{day}T{hour}" == page[name]["upload-time"][:16]
+        assert python == page[name].get("requires-python", "-")
+
+
+def test_list_json(run: Run, shelf: S3Store, s3: Any, released: list[str]) -> None:
+    assert run("yank", "demo", "1.0", "--reason", "broken").exit_code == 0
+    publish(shelf)
+    listed = json.loads(run("list", "demo", "--json").stdout)
+    page = {f["filename"]: f for f in _page(s3, "demo")["files"]}
+    assert listed["name"] == "demo"
+    assert {f["filename"] for f in listed["files"]} == set(released)
+    for f in listed["files"]:
+        assert f["upload-time"] == page[f["filename"]]["upload-time"]
+        assert f["sha256"] == page[f["filename"]]["hashes"]["sha256"]
+        assert f["yanked"] == ("broken" if f["version"] == "1.0" else None)
+        assert f["rejected"] is None
+    root = json.loads(run("list", "--json").stdout)
+    assert [(p["name"], p["latest"], p["files"]) for p in root["projects"]] == [("demo", "2.0", 3)]
+    assert root["projects"][0]["last-upload"] == max(f["upload-time"] for f in page.values())
+
+
+def test_list_shows_rejected_files_with_the_reason(
+    run: Run, shelf: S3Store, s3: Any, released: list[str]
+) -> None:
+    s3.put_object(Bucket=BUCKET, Key="demo/demo-3.0-py3-none-any.whl", Body=b"not a zip")
+    publish(shelf)
+    lines = run("list", "demo").stdout.splitlines()
+    (row,) = [line for line in lines if "demo-3.0-py3-none-any.whl" in line]
+    assert row.split()[0] == "3.0"
+    assert "rejected: unreadable archive" in row
+    listed = json.loads(run("list", "demo", "--json").stdout)
+    (entry,) = [f for f in listed["files"] if f["filename"] == "demo-3.0-py3-none-any.whl"]
+    assert entry["rejected"].startswith("unreadable archive")
 
 
 def test_list_before_indexing_and_unknown_projects(run: Run, released: list[str]) -> None:

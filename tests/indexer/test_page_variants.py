@@ -24,8 +24,7 @@ JSON_PAGES = ("foo/index.json", "index.json")
 @pytest.fixture
 def indexed(store: MemoryStore) -> MemoryStore:
     store.put(WHEEL, wheel("foo", "1.0"), content_type="application/zip")
-    regenerate_project(store, FOO)
-    regenerate_root(store)
+    reindex(store)  # the pages, the root and the summaries the human root shows
     return store
 
 

@@ -29,7 +29,9 @@ from pyshelf.storage.memory import MemoryStore
 FOO = "foo/foo-1.0.tar.gz"
 BAR = "bar/bar-1.0-py3-none-any.whl"
 EMPTY_CACHE = "_pyshelf/projects/foo.json"
-ROOT_PAGES = ("index.html", "index.json", "index.json.gz")  # the root lists no project
+# the root lists no project; the human root beside it, with its shared files and the summaries
+ROOT_PAGES: tuple[str, ...] = ("index.html", "index.json", "index.json.gz", "-/index.html")
+ROOT_PAGES += ("-/404.html", "-/pyshelf.css", "-/pyshelf.js", "_pyshelf/summaries.json")
 
 
 class RecordingKVS:
@@ -145,9 +147,12 @@ def test_the_last_file_deleted_leaves_a_tombstone_and_a_reserved_name(store: Mem
         "delete foo/index.html",
         "delete foo/index.json.gz",
         "delete foo/index.json",
+        "delete -/project/foo/index.html",
+        "put _pyshelf/summaries.json",
         "put index.html",
         "put index.json.gz",
         "put index.json",
+        "put -/index.html",
     ]
     assert kvs.list() == {"project:bar": "live", "project:foo": "reserved"}
     assert root_names(store) == ["bar"]

@@ -39,12 +39,14 @@ LAMBDA_MODULES = [
     "pyshelf.core.events",
     "pyshelf.core.facts_cache",
     "pyshelf.core.filenames",
+    "pyshelf.core.human",
     "pyshelf.core.inspection",
     "pyshelf.core.layout",
     "pyshelf.core.logs",
     "pyshelf.core.page_model",
     "pyshelf.core.private_names",
     "pyshelf.core.reindex_request",
+    "pyshelf.core.release_info",
     "pyshelf.core.release_request",
     "pyshelf.core.render",
     "pyshelf.indexer",
@@ -61,6 +63,7 @@ LAMBDA_MODULES = [
     "pyshelf.indexer.refile",
     "pyshelf.indexer.regenerate",
     "pyshelf.indexer.requested",
+    "pyshelf.indexer.summaries",
     "pyshelf.storage",
     "pyshelf.storage.base",
     "pyshelf.storage.folder",
@@ -91,10 +94,13 @@ def test_bundle_holds_handler_package_and_arm64_wheels(dev: Synth) -> None:
     assert bundled_modules(bundle) == LAMBDA_MODULES
     assert sorted(p.name for p in (bundle / "pyshelf/core/templates").iterdir()) == [
         "anchor.html.j2",
+        "human",
         "project.html.j2",
         "root.html.j2",
     ]
-    for package in ("jinja2", "markupsafe", "packaging"):
+    human = sorted(p.name for p in (bundle / "pyshelf/core/templates/human").iterdir())
+    assert {"project.html.j2", "pyshelf.css", "pyshelf.js", "404.html.j2"} <= set(human)
+    for package in ("jinja2", "markupsafe", "packaging", "readme_renderer", "nh3"):
         assert (bundle / package / "__init__.py").is_file(), package
     (speedups,) = (bundle / "markupsafe").glob("_speedups*.so")
     assert "cpython-314-aarch64-linux-gnu" in speedups.name

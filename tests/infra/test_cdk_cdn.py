@@ -129,7 +129,13 @@ def test_immutable_files_have_their_own_long_lived_behaviours(each_env: Synth) -
 def test_missing_keys_are_negatively_cached_briefly(each_env: Synth) -> None:
     errors = {e["ErrorCode"]: e for e in config(each_env)["CustomErrorResponses"]}
     assert errors[404]["ErrorCachingMinTTL"] <= 10
-    assert "ResponsePagePath" not in errors[404]
+    assert "ResponsePagePath" not in errors[403]
+
+
+def test_a_missing_key_gets_the_human_404_page_with_status_404(each_env: Synth) -> None:
+    errors = {e["ErrorCode"]: e for e in config(each_env)["CustomErrorResponses"]}
+    assert errors[404]["ResponsePagePath"] == "/-/404.html"
+    assert errors[404]["ResponseCode"] == 404  # pip and uv must still see a 404
 
 
 def test_pages_vary_on_accept_and_accept_encoding(each_env: Synth) -> None:

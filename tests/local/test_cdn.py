@@ -183,6 +183,28 @@ def test_missing_and_private_are_404(cdn: tuple[CDN, io.StringIO], path: str) ->
     assert response.status == 404
 
 
+def test_a_missing_key_gets_the_human_404_page_once_written(
+    cdn: tuple[CDN, io.StringIO], s3: S3Client, bucket: str
+) -> None:
+    """As the distribution's custom error response: `-/404.html` with status 404, to pip too;
+    the CDN's own 404s (a malformed path) stay plain, as the function's answers do."""
+    server, _ = cdn
+    response, body = _request(server, "/nope/", headers={"Accept": PIP_ACCEPT})
+    assert (response.status, body) == (404, b"404 NoSuchKey\n")  # not written yet
+    page = b"<!DOCTYPE html><title>Not found</title>" + b" " * 2000
+    s3.put_object(Bucket=bucket, Key="-/404.html", Body=page, ContentType=layout.HTML_TYPE)
+    for accept in (PIP_ACCEPT, "text/html,application/xhtml+xml"):
+        response, body = _request(server, "/nope/", headers={"Accept": accept})
+        assert (response.status, body) == (404, page)
+        assert response.headers["Content-Type"] == layout.HTML_TYPE
+    response, body = _request(server, "/nope/", "HEAD")
+    assert (response.status, body) == (404, b"")
+    response, body = _request(server, "/nope/", headers={"Accept-Encoding": "gzip"})
+    assert response.status == 404 and gzip.decompress(body) == page  # compressed as pages are
+    response, body = _request(server, "/foo/a/b.whl")
+    assert (response.status, body) == (404, b"404 Not Found\n")
+
+
 def test_access_log_has_one_line_per_request_with_the_key(cdn: tuple[CDN, io.StringIO]) -> None:
     server, stream = cdn
     _request(server, "/foo/", headers={"Accept": PIP_ACCEPT})

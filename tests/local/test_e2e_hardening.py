@@ -114,7 +114,9 @@ def test_a_web_page_can_neither_wipe_nor_write(server: served.Served, env: dict[
 def test_pages_and_files_carry_the_security_headers(server: served.Served) -> None:
     with urllib.request.urlopen(server.index_url, timeout=10) as response:
         headers = response.headers
-    assert headers["Content-Security-Policy"].startswith("default-src 'none'; style-src")
+    csp = headers["Content-Security-Policy"]
+    assert csp.startswith("default-src 'none'; script-src 'self'; style-src 'self'")
+    assert "unsafe-inline" not in csp
     assert (headers["X-Content-Type-Options"], headers["X-Frame-Options"]) == ("nosniff", "DENY")
     assert headers["Referrer-Policy"] == "no-referrer"
 

@@ -3,7 +3,9 @@ file's page fragments, so that pages are a join and no unchanged file is read or
 
 It is the conditional source of truth of the event hot path (docs/race-freedom.md): per filename
 the ETag, size and upload time (LastModified) of the object it describes, its sha256,
-Requires-Python, `.metadata` sha256 and `.metadata` ETag; per yank record its ETag and reason.
+Requires-Python, `.metadata` sha256 and `.metadata` ETag; per yank record its ETag and reason;
+per release the short metadata the human pages show (`ReleaseInfo`: summary, author, links; the
+long description is stored per release beside the human page, not here).
 
 Stored gzip-compressed (deterministic: `mtime=0`). A project without files is stored as zero
 bytes, not deleted (a delete cannot be made conditional): the root and the private set count
@@ -15,13 +17,15 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from pyshelf.core import layout, render
+from pyshelf.core import human, layout, render
 from pyshelf.core.facts_entries import (
     Entries,
     Entry,
@@ -30,13 +34,16 @@ from pyshelf.core.facts_entries import (
     digests_of,
     fragment_state,
     fragments,
+    human_row_of,
     raw_of,
     rejected_of,
     rendered_of,
+    uploaded_of,
     version_of,
     version_text,
 )
 from pyshelf.core.page_model import IndexedFile
+from pyshelf.core.release_info import ReleaseInfo
 
 __all__ = ["Entry", "FactsCache", "Rendered", "YankFacts", "indexed_file"]
 
@@ -50,6 +57,7 @@ PAGE_ORDER = "page"
 # page, for 5 to 8 % more bytes: every event compresses both, and the cache never leaves S3.
 CACHE_GZIP_LEVEL = 3
 _REQUIRED = frozenset({"etag", "size", "sha256", "uploaded"})
+_FRAGMENT_KEYS = frozenset({"version", "yanked", "html", "json"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,7 @@ class YankFacts:
 class FactsCache:
     files: Entries = field(default_factory=Entries)
     yanks: dict[str, YankFacts] = field(default_factory=dict)  # by yank record key
+    releases: dict[str, ReleaseInfo] = field(default_factory=dict)  # by canonical version
     _fresh: tuple[int, list[tuple[Version, str]]] | None = field(
         default=None, compare=False, repr=False
     )
@@ -79,7 +88,7 @@ class FactsCache:
         return self.files.listed
 
     def copy(self) -> FactsCache:
-        return FactsCache(self.files.copy(), dict(self.yanks), self._fresh)
+        return FactsCache(self.files.copy(), dict(self.yanks), dict(self.releases), self._fresh)
 
     def yanked(self) -> dict[Version, str]:
         versions = ((layout.version_of_yank(key), y.reason) for key, y in self.yanks.items())
@@ -105,7 +114,10 @@ class FactsCache:
                 continue
             entry = self.files[name]
             fragment = render.file_fragment(_indexed(name, version, entry, state[1]))
-            rendered = Rendered(state[0], state[1], fragment.html, fragment.json)
+            indexed = _indexed(name, version, entry, state[1])
+            rendered = Rendered(
+                state[0], state[1], fragment.html, fragment.json, human.file_row(indexed)
+            )
             self.files[name] = Entry(entry.facts, entry.upload_time, rendered)
             count += 1
         self._fresh = fresh
@@ -121,28 +133,83 @@ class FactsCache:
         return not self.files.touched and self._fresh == self._state(self.yanked())
 
     def pages(self, project: NormalizedName) -> tuple[bytes, bytes] | None:
-        """(HTML, JSON) project pages: a join of the fragments (`refresh` first); None when the
-        project has no files."""
+        """(HTML, JSON) API pages (`page_bodies`); None when the project has no files."""
+        bodies = self.page_bodies(project)
+        html_key, json_key = layout.page_keys(project)
+        return (bodies[html_key], bodies[json_key]) if bodies else None
+
+    def page_bodies(self, project: NormalizedName) -> dict[str, bytes]:
+        """Every page of the project by key: the API pages (HTML, JSON) and the human page, a
+        join of the fragments (`refresh` first); empty when the project has no files."""
         self.refresh()
+        rows = self._rows()
+        if rows is None:  # a cache that said "fresh" wrongly: render what it lacks
+            self._fresh = None
+            return self.page_bodies(project)
+        if not rows:
+            return {}
         anchors: list[str] = []
         entries: list[str] = []
-        versions: list[str] = []  # the first filename of each version
-        for name, value in self.files.in_order():
-            if rejected_of(value) is not None or version_of(name) is None:
-                continue
-            if (rendered := rendered_of(value)) is None:  # a cache that said "fresh" wrongly
-                self._fresh = None
-                return self.pages(project)
+        versions: list[str] = []
+        for name, _uploaded, rendered in rows:
             html, json_entry = fragments(rendered)
             anchors.append(html)
             entries.append(json_entry)
             if not versions or version_of(name) != version_of(versions[-1]):
-                versions.append(name)
-        if not anchors:
+                versions.append(name)  # the first filename of each version
+        html_key, json_key = layout.page_keys(project)
+        return {
+            html_key: render.project_html_of(project, anchors),
+            json_key: render.project_json_of(project, entries, list(map(version_text, versions))),
+            layout.human_page_key(project): self._human_page(project, rows),
+        }
+
+    def _rows(self) -> list[tuple[str, datetime, Rendered | RawEntry]] | None:
+        """(filename, upload time, fragments) of every listed file, in page order; None when a
+        listed file has no fragment."""
+        rows = []
+        for name, value in self.files.in_order():
+            if rejected_of(value) is not None or version_of(name) is None:
+                continue
+            if (rendered := rendered_of(value)) is None:
+                return None
+            rows.append((name, uploaded_of(value), rendered))
+        return rows
+
+    def _human_page(
+        self, project: NormalizedName, rows: list[tuple[str, datetime, Rendered | RawEntry]]
+    ) -> bytes:
+        yanked = self.yanked()
+        grouped: dict[Version, list[tuple[datetime, str]]] = {}
+        for name, uploaded, rendered in rows:
+            version = version_of(name)
+            assert version is not None  # `_rows` keeps only distributions
+            grouped.setdefault(version, []).append((uploaded, human_row_of(rendered)))
+        releases = [
+            human.ReleaseRows(v, yanked.get(v), max(t for t, _ in items), [r for _, r in items])
+            for v, items in grouped.items()
+        ]
+        latest = latest_release(list(grouped), yanked)
+        info = self.releases.get(str(latest)) if latest else None
+        return human.project_page(project, releases, info, latest)
+
+    def _listed_versions(self) -> list[Version]:
+        """The versions of the listed files, ascending (page order), each once."""
+        versions: list[Version] = []
+        for name, value in self.files.in_order():
+            version = version_of(name) if rejected_of(value) is None else None
+            if version is not None and (not versions or versions[-1] != version):
+                versions.append(version)
+        return versions
+
+    @property
+    def summary(self) -> str | None:
+        """The summary of the latest release (None: no listed files)."""
+        latest = latest_release(self._listed_versions(), self.yanked())
+        if latest is None:
             return None
-        html_page = render.project_html_of(project, anchors)
-        texts = [version_text(name) for name in versions]
-        return html_page, render.project_json_of(project, entries, texts)
+        info = self.releases.get(str(latest))
+        return info.summary if info else ""
 
     def dumps(self, *, keep_rejected: bool = False) -> bytes:
         """Deterministic bytes; zero bytes for a cache without listed files (the rejected files
@@ -157,6 +224,10 @@ class FactsCache:
             "schema": SCHEMA,
             "yanks": {key: asdict(facts) for key, facts in sorted(self.yanks.items())},
         }
+        listed = {str(v) for v in self._listed_versions()}  # releases of gone files go
+        releases = {v: r.to_json() for v, r in sorted(self.releases.items()) if v in listed}
+        if releases:
+            document["releases"] = releases
         data = json.dumps(document, separators=(",", ":")).encode()
         return gzip.compress(data, compresslevel=CACHE_GZIP_LEVEL, mtime=0)
 
@@ -173,9 +244,14 @@ class FactsCache:
             if not all(map(_readable, files.values())):
                 return None
             yanks = {key: YankFacts(**value) for key, value in document["yanks"].items()}
+            releases = {
+                version: ReleaseInfo.from_json(value)
+                for version, value in document.get("releases", {}).items()
+            }
         except (OSError, EOFError, zlib.error, ValueError, TypeError, KeyError, AttributeError):
             return None
-        cache = cls(Entries(files, ordered=document.get("order") == PAGE_ORDER), yanks)
+        entries = Entries(files, ordered=document.get("order") == PAGE_ORDER)
+        cache = cls(entries, yanks, releases)
         if document.get("fresh") == render.FRAGMENT_VERSION:  # no file is due for `refresh`
             cache._fresh = cache._state(cache.yanked())
             cache.files.touched.clear()
@@ -192,7 +268,21 @@ def _readable(value: Any) -> bool:
     if not isinstance(value, dict) or not value.keys() >= _REQUIRED:
         return False
     rendered = value.get("rendered")
-    return rendered is None or (isinstance(rendered, dict) and len(rendered) == 4)
+    return rendered is None or (isinstance(rendered, dict) and rendered.keys() >= _FRAGMENT_KEYS)
+
+
+def latest_release(ascending: list[Version], yanked: Mapping[Version, str]) -> Version | None:
+    """The release a project page leads with: the highest final release not yanked, else the
+    highest not yanked, else the highest (`ascending`: sorted, as a page orders them)."""
+    newest_first = ascending[::-1]
+    for candidates in (
+        (v for v in newest_first if v not in yanked and not v.is_prerelease),
+        (v for v in newest_first if v not in yanked),
+        iter(newest_first),
+    ):
+        if (found := next(candidates, None)) is not None:
+            return found
+    return None
 
 
 def indexed_file(name: str, entry: Entry, yanked: dict[Version, str]) -> IndexedFile | None:

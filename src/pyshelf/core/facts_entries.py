@@ -35,6 +35,7 @@ class Rendered:
     yanked: str | None
     html: str
     json: str
+    human: str = ""  # the row of the human project page
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,19 @@ def fragments(rendered: Rendered | RawEntry) -> tuple[str, str]:
     if isinstance(rendered, dict):
         return rendered["html"], rendered["json"]
     return rendered.html, rendered.json
+
+
+def human_row_of(rendered: Rendered | RawEntry) -> str:
+    """The human project page's row of a remembered fragment."""
+    if isinstance(rendered, dict):
+        return str(rendered.get("human", ""))
+    return rendered.human
+
+
+def uploaded_of(value: Entry | RawEntry) -> datetime:
+    if isinstance(value, dict):
+        return datetime.fromisoformat(value["uploaded"])
+    return value.upload_time
 
 
 def digests_of(value: Entry | RawEntry) -> tuple[str, str | None]:

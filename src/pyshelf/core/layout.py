@@ -11,6 +11,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pyshelf.constants import (
+    EVENT_SUFFIXES,
     IMMUTABLE_MAX_AGE_SECONDS,
     METADATA_SUFFIX,
     PAGE_MAX_AGE_SECONDS,
@@ -24,6 +25,15 @@ from pyshelf.core.filenames import (
 )
 
 PRIVATE_PREFIX = "_pyshelf/"
+# Human pages (docs/pages.md): `-/` is never a project folder ("-" is no valid name).
+HUMAN_PREFIX = "-/"
+HUMAN_ROOT = HUMAN_PREFIX + "index.html"
+NOT_FOUND_PAGE = HUMAN_PREFIX + "404.html"
+STYLE_SHEET = HUMAN_PREFIX + "pyshelf.css"
+SCRIPT = HUMAN_PREFIX + "pyshelf.js"
+HUMAN_PROJECTS = HUMAN_PREFIX + "project/"
+# The project summaries the human root shows: `{project: summary}` JSON, private.
+SUMMARIES_KEY = PRIVATE_PREFIX + "summaries.json"
 FACTS_CACHE_PREFIX = PRIVATE_PREFIX + "projects/"
 TOMBSTONE_PREFIX = PRIVATE_PREFIX + "tombstones/"
 # The rejected files of a project without listed files (its facts cache is zero bytes), so that
@@ -112,6 +122,13 @@ class TombstoneKey:
 
 
 @dataclass(frozen=True, slots=True)
+class HumanKey:
+    """A human page, a release description, or a file beside them (docs/pages.md)."""
+
+    kind: ClassVar[str] = "human"
+
+
+@dataclass(frozen=True, slots=True)
 class OtherKey:
     """Anything the indexer ignores, and why."""
 
@@ -127,6 +144,7 @@ KeyInfo = (
     | PageVariantKey
     | FactsCacheKey
     | TombstoneKey
+    | HumanKey
     | OtherKey
 )
 """What a key is: one of the kinds of docs/layout.md's table."""
@@ -151,13 +169,32 @@ def headers_of(key: str) -> tuple[str, str | None]:
             return distribution_content_type(key), IMMUTABLE_CACHE_CONTROL
         case YankKey() | TombstoneKey():
             return YANK_TYPE, PRIVATE_CACHE_CONTROL
-        case _:
-            return mimetypes.guess_type(key)[0] or DISTRIBUTION_TYPE, None
+        case info:
+            return _other_headers(key, info)
 
 
 def content_encoding_of(key: str) -> str | None:
     """The Content-Encoding an object is stored with: `gzip` for a page variant, else None."""
     return GZIP_ENCODING if isinstance(classify(key), PageVariantKey) else None
+
+
+def _other_headers(key: str, info: KeyInfo) -> tuple[str, str | None]:
+    """Human pages and their files: text in UTF-8, cached like pages; anything else by its
+    suffix, without Cache-Control."""
+    if isinstance(info, HumanKey):
+        media_type = mimetypes.guess_type(key)[0] or "text/html"
+        return f"{media_type}; charset=utf-8", PAGE_CACHE_CONTROL
+    return mimetypes.guess_type(key)[0] or DISTRIBUTION_TYPE, None
+
+
+def human_page_key(project: NormalizedName) -> str:
+    """The human page of a project (`/-/project/<p>/`)."""
+    return f"{HUMAN_PROJECTS}{project}/index.html"
+
+
+def description_key(project: NormalizedName, version: Version | str) -> str:
+    """The rendered long description of a release (sanitised HTML fragment)."""
+    return f"{HUMAN_PROJECTS}{project}/description-{Version(str(version))}.html"
 
 
 def project_prefix(project: NormalizedName) -> str:
@@ -228,8 +265,8 @@ def version_of_yank(key: str) -> Version | None:
 
 def classify(key: str) -> KeyInfo:
     """Say what a bucket key is, with a reason for keys the indexer ignores."""
-    if key.startswith(PRIVATE_PREFIX):
-        return _classify_private(key)
+    if (special := _classify_special(key)) is not None:
+        return special
     if reason := _shape_problem(key):
         return OtherKey(reason)
     folder, base = posixpath.split(key)
@@ -251,6 +288,16 @@ def _classify_distribution(key: str, folder: str, base: str) -> DistributionKey 
     if reason := too_long(key, dist):
         return OtherKey(reason)
     return DistributionKey(dist, filed=folder == dist.project)
+
+
+def _classify_special(key: str) -> KeyInfo | None:
+    """Private state (`_pyshelf/`), or a human page or file (under `-/`; a distribution put
+    there is still refiled to its project's folder); None for any other key."""
+    if key.startswith(PRIVATE_PREFIX):
+        return _classify_private(key)
+    if key.startswith(HUMAN_PREFIX) and not key.endswith(EVENT_SUFFIXES):
+        return HumanKey()
+    return None
 
 
 def _shape_problem(key: str) -> str | None:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from pyshelf.core.page_model import IndexedFile, ProjectPage
 
 API_VERSION = "1.1"
-FRAGMENT_VERSION = 1
+FRAGMENT_VERSION = 2  # 2: the human page's row (`core.human.file_row`)
 
 _env = Environment(
     loader=PackageLoader("pyshelf.core", "templates"),

@@ -22,6 +22,15 @@ of `infra/cdn/routing_cases.json`. Rules:
   `/simple`): anything else is 403. The scope is checked on the normalized name before any
   redirect, so a scoped token learns nothing about names outside its scope; 404s are structural
   and stay 404.
+- Human pages (docs/pages.md) live under `/-/`: `/-/` is the human root, `/-/project/<p>/` a
+  human project page (a name that is not normalized is redirected there; a missing slash too),
+  `/-/project/<p>/<file>` and `/-/<file>` (the 404 page, the style sheet, the script) pass
+  through. A page request whose Accept lists `application/xhtml+xml` (q > 0; browsers send it,
+  pip, uv and pypi-simple never do) and has no `?format=` that names a page gets the human page
+  instead of the API page. `/-/upload` and any other `/-/<name>` only pass through to the
+  bucket (nothing is stored there): `/-/upload` is kept for the upload endpoint.
+- `/index.html` and `/index.json` (also under `/simple/`) are the root's page files, not
+  project names: they pass through like `/<p>/index.json`.
 - With a `Fallthrough` (an upstream index), a project page request (`/<p>/`, `/<p>`, any
   spelling, with or without `/simple/`) for a name that is not local (`Fallthrough.is_local`, on
   the normalized name) is a 307 to `upstream + <normalized name> + "/"` with `no-store` and no
@@ -38,10 +47,13 @@ from urllib.parse import quote, unquote
 
 from packaging.utils import canonicalize_name
 
-from pyshelf.core.layout import GZIP_SUFFIX, ROOT_JSON
+from pyshelf.core.layout import GZIP_SUFFIX, PAGE_NAMES, ROOT_HTML, ROOT_JSON
 from pyshelf.core.tokens import TokenRecord
 
 SIMPLE_ALIAS = "simple"
+HUMAN = "-"  # the human pages' folder, never a project name
+HUMAN_PROJECTS = "project"
+HUMAN_TYPE = "application/xhtml+xml"
 ENCODED_SLASH = "%2f"
 JSON_TYPES = frozenset(
     {"application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json"}
@@ -134,17 +146,58 @@ def route(
         return NOT_FOUND
     segments = request.uri.split("/")[1:]
     prefix = ""
+    if segments[0] == HUMAN:
+        return _route_human(segments[1:], request, token)
     if segments[0] == SIMPLE_ALIAS:
         if len(segments) == 1:
             return _redirect("/simple/", request) if _allowed(token, None) else FORBIDDEN
         prefix, segments = "/" + SIMPLE_ALIAS, segments[1:]
-    if segments == [""]:
-        if not _allowed(token, None):
-            return FORBIDDEN
-        return _page("/", request)
     if len(segments) > 2 or "" in segments[:-1]:
         return NOT_FOUND
+    if (root := _route_root(segments, request, token)) is not None:
+        return root
     return _route_project(prefix, segments, request, token, fallthrough)
+
+
+def _route_root(segments: list[str], request: Request, token: TokenRecord | None) -> Outcome | None:
+    """The root page (negotiated), or one of its files (`index.html`, `index.json`: not project
+    names); None for anything else."""
+    if segments != [""] and (len(segments) != 1 or segments[0] not in PAGE_NAMES):
+        return None
+    if not _allowed(token, None):
+        return FORBIDDEN
+    return _page("/", request) if segments == [""] else Forward(f"/{segments[0]}")
+
+
+def _route_human(segments: list[str], request: Request, token: TokenRecord | None) -> Outcome:
+    """`/-/...`: the human root, a human project page, or a file beside them."""
+    if not segments:
+        return _redirect(f"/{HUMAN}/", request)
+    if "" in segments[:-1]:
+        return NOT_FOUND
+    if len(segments) == 1:
+        if segments == [""] and not _allowed(token, None):
+            return FORBIDDEN
+        return Forward(f"/{HUMAN}/{segments[0] or ROOT_HTML}")
+    return _route_human_project(segments, request, token)
+
+
+def _route_human_project(
+    segments: list[str], request: Request, token: TokenRecord | None
+) -> Outcome:
+    """`/-/project/<p>/` and the files beside it."""
+    project = _normalized(unquote(segments[1]))
+    if segments[0] != HUMAN_PROJECTS or len(segments) > 3:
+        project = None
+    if project is None:
+        return NOT_FOUND
+    if not _allowed(token, project):
+        return FORBIDDEN
+    rest = segments[2] if len(segments) == 3 else None
+    folder = f"/{HUMAN}/{HUMAN_PROJECTS}/{project}/"
+    if project != unquote(segments[1]) or rest is None:
+        return _redirect(f"/{HUMAN}/{HUMAN_PROJECTS}/{quote(project)}/{rest or ''}", request)
+    return Forward(folder + (rest or ROOT_HTML))
 
 
 def _allowed(token: TokenRecord | None, project: str | None) -> bool:
@@ -192,7 +245,11 @@ def _redirect(location: str, request: Request) -> Answer:
 
 
 def _page(folder: str, request: Request) -> Forward:
-    """The page of `folder` the request negotiates; the JSON page gzipped when accepted."""
+    """The page of `folder` the request negotiates: the human page for a browser, else the API
+    page; the JSON page gzipped when accepted."""
+    if wants_human(request):
+        human = f"/{HUMAN}/" if folder == "/" else f"/{HUMAN}/{HUMAN_PROJECTS}{folder}"
+        return Forward(human + ROOT_HTML, negotiated=True)
     name = negotiate(request)
     gzipped = name == ROOT_JSON and accepts_gzip(request.headers.get("accept-encoding", ""))
     return Forward(f"{folder}{name}{GZIP_SUFFIX if gzipped else ''}", negotiated=True)
@@ -210,6 +267,15 @@ def accepts_gzip(accept_encoding: str) -> bool:
             wildcard = q if wildcard is None else max(wildcard, q)
     chosen = named if named is not None else wildcard
     return chosen is not None and chosen > 0
+
+
+def wants_human(request: Request) -> bool:
+    """No `?format=` names a page, and Accept lists `application/xhtml+xml` at q > 0."""
+    fmt = unquote(request.querystring.get("format", "")).strip().lower()
+    if FORMAT_SHORT.get(fmt) or _choose(fmt):
+        return False
+    accept = parse_accept(request.headers.get("accept", ""))
+    return any(media_type == HUMAN_TYPE and q > 0 for media_type, q in accept)
 
 
 def negotiate(request: Request) -> PageName:

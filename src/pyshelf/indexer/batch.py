@@ -48,6 +48,7 @@ from pyshelf.indexer.regenerate import (
     regenerate_root,
 )
 from pyshelf.indexer.requested import perform_release, perform_until
+from pyshelf.indexer.summaries import update_summaries
 from pyshelf.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -91,25 +92,10 @@ def handle_event(
     edge = EdgeChanges(store, invalidator)
     for message in messages:
         _plan_message(store, message, plan)
-    root_needed = plan.retried
-    for project, message_ids in sorted(plan.projects.items()):
-        if not deadline.start_project():
-            _later(plan, project, plan.keys[project], plan.gone[project])
-            continue
-        try:
-            result = _index_watched(store, project, plan, project_set, edge, deadline=deadline)
-        except Unfinished as exc:
-            root_needed |= exc.result.root_affected
-            _later(plan, project, exc.keys, frozenset(), listing=exc.keys is None)
-            continue
-        except Exception:
-            log.exception("%s: regeneration failed; its messages will be retried", project)
-            plan.failed |= message_ids
-            continue
-        root_needed |= result.root_affected
-        log.info("%s: %d files, changed=%s", project, result.files, result.changed)
+    root_needed, summaries = _index_projects(store, plan, project_set, edge, deadline)
+    root_needed |= plan.retried
     if root_needed:
-        _regenerate_root(store, plan)
+        _regenerate_root(store, plan, summaries)
     for message_id, request in plan.reindex:
         _perform(
             store,
@@ -129,6 +115,38 @@ def handle_event(
     if failures and messages[0].message_id == PLAIN_S3_EVENT:
         raise BatchFailed("some records failed; see the log")
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}
+
+
+def _index_projects(
+    store: Storage,
+    plan: Plan,
+    project_set: ProjectSet | None,
+    edge: EdgeChanges,
+    deadline: Deadline,
+) -> tuple[bool, dict[NormalizedName, str | None]]:
+    """Index each planned project (or hand it on when time runs short): whether the root must
+    be regenerated, and the summaries that changed."""
+    root_needed = False
+    summaries: dict[NormalizedName, str | None] = {}
+    for project, message_ids in sorted(plan.projects.items()):
+        if not deadline.start_project():
+            _later(plan, project, plan.keys[project], plan.gone[project])
+            continue
+        try:
+            result = _index_watched(store, project, plan, project_set, edge, deadline=deadline)
+        except Unfinished as exc:
+            root_needed |= exc.result.root_affected
+            _later(plan, project, exc.keys, frozenset(), listing=exc.keys is None)
+            continue
+        except Exception:
+            log.exception("%s: regeneration failed; its messages will be retried", project)
+            plan.failed |= message_ids
+            continue
+        root_needed |= result.root_affected or result.summary_changed
+        if result.summary_changed:
+            summaries[project] = result.summary
+        log.info("%s: %d files, changed=%s", project, result.files, result.changed)
+    return root_needed, summaries
 
 
 def _index_watched(
@@ -224,8 +242,12 @@ def _index(
     return regenerate_project(store, project, project_set=project_set, deadline=deadline)
 
 
-def _regenerate_root(store: Storage, plan: Plan) -> None:
+def _regenerate_root(
+    store: Storage, plan: Plan, summaries: dict[NormalizedName, str | None]
+) -> None:
     try:
+        if summaries:
+            update_summaries(store, summaries)
         regenerate_root(store)
     except Exception:
         log.exception("root regeneration failed; the batch's messages will be retried")

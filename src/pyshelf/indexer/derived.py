@@ -36,6 +36,9 @@ class Derived:
     body: bytes | None = None
     variant: Variant | None = None
     """A JSON page's gzip variant as read with it (None: not read; `write_derived` reads it)."""
+    blind: bool = False
+    """Not read: written (or deleted) without a condition, as the event hot path does with the
+    human project page (its writer then checks the cache and follows a newer version)."""
 
     @classmethod
     def read(cls, store: Storage, key: str, check_bytes: bool = False) -> Derived:
@@ -86,8 +89,8 @@ def write_derived(store: Storage, page: Derived) -> bool:
         coded = None if page.body is None else gzip_body(page.body)
         _bring(store, variant.key, variant.current, coded, digest)
         changed = True
-    if _stale(page.current, digest):
-        _bring(store, page.key, page.current, page.body, digest)
+    if page.blind or _stale(page.current, digest):
+        _bring(store, page.key, page.current, page.body, digest, blind=page.blind)
         changed = True
     return changed
 
@@ -100,9 +103,15 @@ def _stale(current: Head | None, digest: str | None) -> bool:
 
 
 def _bring(
-    store: Storage, key: str, current: Head | None, body: bytes | None, digest: str | None
+    store: Storage,
+    key: str,
+    current: Head | None,
+    body: bytes | None,
+    digest: str | None,
+    *,
+    blind: bool = False,
 ) -> None:
-    """Delete the object (body None) or write it, conditionally on `current`."""
+    """Delete the object (body None) or write it, conditionally on `current` (not `blind`)."""
     if body is None or digest is None:
         store.delete(key)
         return
@@ -115,5 +124,5 @@ def _bring(
         content_encoding=layout.content_encoding_of(key),
         metadata={SHA256_META: digest},
         if_match=current.etag if current else None,
-        if_none_match=current is None,
+        if_none_match=current is None and not blind,
     )

@@ -1,12 +1,14 @@
 """Learn the facts a project page needs, reading each file only once.
 
 `learn_file` streams one file (conditional on the ETag it was seen with), hashes and inspects it,
-and writes its `.metadata`; a file the inspection rejects is remembered with its reason (logged
-once) and never listed. Files are read concurrently (`pyshelf.indexer.reading`), inspected one
-at a time. `gather_facts` (the listing path: reindex, redeliveries) takes one listing of the
-project's folder, reuses the facts cache entries whose ETag, size and `.metadata` ETag still
-match, and learns only new or overwritten files, as many as the `Deadline` allows: the rest keep
-the entry the cache had (if any) and are named in `Gathered.unread`.
+and writes its `.metadata`; the first file of a release whose metadata is read also gives the
+release's `ReleaseInfo` (kept in the facts cache) and writes its rendered description (one object
+per release, `layout.description_key`); a file the inspection rejects is remembered with its reason
+(logged once) and never listed. Files are read concurrently (`pyshelf.indexer.reading`), inspected
+one at a time. `gather_facts` (the listing path: reindex, redeliveries) takes one listing of the
+project's folder, reuses the facts cache entries whose ETag, size and `.metadata` ETag still match,
+and learns only new or overwritten files, as many as the `Deadline` allows: the rest keep the entry
+the cache had (if any) and are named in `Gathered.unread`.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from typing import IO
 
 from packaging.utils import NormalizedName
 
-from pyshelf.core import layout
+from pyshelf.core import human, layout
 from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
 from pyshelf.core.facts_entries import Entries
 from pyshelf.core.filenames import Distribution
 from pyshelf.core.inspection import HashingWriter, Verdict, inspect, sha256_of
 from pyshelf.core.page_model import FileFacts
+from pyshelf.core.release_info import ReleaseInfo, read_release
 from pyshelf.indexer.deadline import UNLIMITED, Deadline
 from pyshelf.indexer.reading import read_all
 from pyshelf.storage import NotFound, ObjectInfo, Storage
@@ -76,10 +79,12 @@ def gather_facts(
 ) -> Gathered:
     gathered = Gathered()
     learned = {} if learned is None else learned
+    gathered.facts_cache.releases = dict(facts_cache.releases)  # `refresh` drops the gone
+    releases = gathered.facts_cache.releases
     entries, unknown = _known(folder, facts_cache, learned)
 
     def learn(item: _Row) -> Entry:
-        entry = learn_file(store, item[0].key, item[1], item[0].etag)
+        entry = learn_file(store, item[0].key, item[1], item[0].etag, releases=releases)
         learned[item[1].filename] = entry
         return entry
 
@@ -97,6 +102,7 @@ def gather_facts(
         gathered.facts_cache.files[dist.filename] = kept
         if kept.facts.metadata_sha256:
             gathered.metadata_keys.add(layout.metadata_key(row.key))
+            _backfill_release(store, row.key, dist, releases)
     _gather_yanks(store, folder, facts_cache, gathered)
     return gathered
 
@@ -165,10 +171,13 @@ def learn_file(
     dist: Distribution,
     etag: str,
     written: MetadataWrites | None = None,
+    *,
+    releases: dict[str, ReleaseInfo] | None = None,
 ) -> Entry:
     """Stream the file once, only if its ETag is still `etag` (`PreconditionFailed` if not,
     `NotFound` if it is gone): hash it, inspect it, and write its `.metadata` (wheels), noting
-    that write's ETag in `written`."""
+    that write's ETag in `written`. A release not yet in `releases` gets its entry there (and
+    its description written) from this file's core metadata."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
         kept = _Capped(spool, MAX_INSPECTED_BYTES)
         writer = HashingWriter(kept)  # type: ignore[arg-type]
@@ -184,6 +193,8 @@ def learn_file(
         return Entry(facts, info.last_modified)
     if found.problem:
         log.warning("%s: indexed without metadata: %s", key, found.problem)
+    if releases is not None and found.core_metadata is not None:
+        learn_release(store, dist, found.core_metadata, releases)
     facts = FileFacts(etag, found.size, found.sha256, found.requires_python)
     if found.metadata is not None:
         metadata_etag = store.put(
@@ -198,6 +209,40 @@ def learn_file(
             facts, metadata_sha256=sha256_of(found.metadata), metadata_etag=metadata_etag
         )
     return Entry(facts, info.last_modified)
+
+
+def _backfill_release(
+    store: Storage, key: str, dist: Distribution, releases: dict[str, ReleaseInfo]
+) -> None:
+    """A release indexed before pyshelf kept release metadata (no entry yet) gets it from its
+    wheel's `.metadata` object (one GET, once: the listing path only, never the hot path)."""
+    if str(dist.version) in releases:
+        return
+    blob = store.get(layout.metadata_key(key))
+    if blob is not None:
+        learn_release(store, dist, blob.body, releases)
+
+
+def learn_release(
+    store: Storage, dist: Distribution, core_metadata: bytes, releases: dict[str, ReleaseInfo]
+) -> None:
+    """The release's page metadata, once: from its first file whose metadata is read. Its long
+    description, rendered and sanitised, is written beside the human page (not conditional:
+    every file of a release writes what its own metadata says, and only the first is used)."""
+    version = str(dist.version)
+    if version in releases:
+        return
+    try:
+        read = read_release(core_metadata)
+    except Exception:  # a renderer failure must not stop indexing: the page shows no description
+        log.exception("%s %s: metadata not read for the project page", dist.project, version)
+        return
+    if read.description_html is not None:
+        key = layout.description_key(dist.project, dist.version)
+        content_type, cache_control = layout.headers_of(key)
+        body = human.description_document(read.description_html)
+        store.put(key, body, content_type=content_type, cache_control=cache_control)
+    releases[version] = read.info
 
 
 def read_yank(store: Storage, key: str) -> YankFacts | None:

@@ -29,8 +29,9 @@ from pyshelf.core.errors import PyshelfError
 from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
 from pyshelf.core.filenames import Distribution
 from pyshelf.indexer.deadline import UNLIMITED, Deadline
+from pyshelf.indexer.derived import Derived
 from pyshelf.indexer.file_facts import MetadataWrites, learn_file, read_yank
-from pyshelf.indexer.follow import CacheVersion, follow, read_pages
+from pyshelf.indexer.follow import CacheVersion, Human, follow, read_pages
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.reading import read_all
 from pyshelf.indexer.regenerate import (
@@ -102,7 +103,7 @@ def _attempt(
 ) -> frozenset[str]:
     """One attempt; the keys left for later (their files were not read in time)."""
     project = result.project
-    pages = read_pages(store, project, check_bytes=False)
+    pages = read_pages(store, project, check_bytes=False, human=Human.SKIP)
     blob = store.get(layout.facts_cache_key(project))
     cache = FactsCache.parse(blob.body) if blob else FactsCache()
     if cache is None:
@@ -119,12 +120,16 @@ def _attempt(
     new.refresh()
     body = new.dumps()
     etag = blob.etag if blob else None
+    human = Human.SKIP
     if body != (blob.body if blob else b""):
         etag = write_cache(store, project, body, blob)
         result.changed = True
         result.root_affected |= cache.empty != new.empty
         _verify(store, seen)
-    result.changed |= follow(store, project, CacheVersion(etag, new), pages)
+        human = Human.BLIND
+        pages.append(Derived(layout.human_page_key(project), None, blind=True))
+    result.note_summary(None if cache.empty else cache.summary, new.summary)
+    result.changed |= follow(store, project, CacheVersion(etag, new), pages, human=human)
     private_state_follows(store, project_set, result)
     result.files = new.listed
     return left
@@ -154,7 +159,7 @@ def _learn(
 
     def read(item: _Seen) -> Entry:
         assert item.dist is not None and item.etag is not None  # `_must_learn` says so
-        return learn_file(store, item.key, item.dist, item.etag, written)
+        return learn_file(store, item.key, item.dist, item.etag, written, releases=cache.releases)
 
     outcome = read_all(wanted, lambda item: item.size, read, deadline=deadline)
     learned = {item.key: entry for item, entry in outcome.done}

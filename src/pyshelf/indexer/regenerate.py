@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from packaging.utils import NormalizedName
 
-from pyshelf.core import layout, render
+from pyshelf.core import human, layout, render
 from pyshelf.core.errors import PyshelfError
 from pyshelf.core.facts_cache import FactsCache
 from pyshelf.core.private_names import LIVE, RESERVED, State
@@ -46,6 +46,7 @@ from pyshelf.indexer.private_set import (
 )
 from pyshelf.indexer.project_set import Contended, ProjectSet
 from pyshelf.indexer.refile import refile
+from pyshelf.indexer.summaries import read_summaries, update_summaries
 from pyshelf.storage import Blob, NotFound, PreconditionFailed, Storage
 from pyshelf.storage.folder import ProjectFolder
 
@@ -67,6 +68,14 @@ class ProjectResult:
     root_affected: bool = False
     joined: bool = False  # some attempt added the project to the private set
     state: State | None = None  # the state this invocation last wrote to the private set
+    # The summary of the project's latest release changed (None: the project has no files):
+    # the human root shows it (`pyshelf.indexer.summaries`).
+    summary: str | None = None
+    summary_changed: bool = False
+
+    def note_summary(self, before: str | None, after: str | None) -> None:
+        self.summary = after
+        self.summary_changed |= before != after
 
 
 class Unfinished(PyshelfError):
@@ -137,6 +146,8 @@ def reindex(
             )
         except Exception as exc:  # one project's failure is reported, not fatal
             failed[project] = failure_reason(project, exc)
+    summaries = {result.project: result.summary for result in results}
+    update_summaries(store, summaries, replace=projects is None and not failed)
     regenerate_root(store, check_bytes=True)
     if project_set is not None:
         rebuild_private_set(store, project_set, None if projects is None else chosen)
@@ -244,6 +255,7 @@ def _project_attempt(
         etag = write_cache(store, project, body, cached)
         wrote = True
         result.root_affected |= had_files != (not new.empty)
+    result.note_summary(facts_cache.summary if had_files else None, new.summary)
     if wrote and gathered.complete:  # only a writer has to look again (docs/race-freedom.md)
         _verify(store, project, folder)
     wrote |= follow(store, project, CacheVersion(etag, new), pages, check_bytes=check_bytes)
@@ -332,10 +344,19 @@ def _root_names(store: Storage) -> Sequence[NormalizedName]:
 
 
 def _root_attempt(store: Storage, check_bytes: bool) -> bool:
-    pages = [Derived.read(store, key, check_bytes) for key in layout.page_keys(None)]
+    """The API root pages, the human root (with the summaries) and the human pages' shared
+    files (the 404 page, the style sheet, the script)."""
     names = _root_names(store)
-    pages[0].body = render.root_html(names)
-    pages[1].body = render.root_json(names)
+    bodies = {
+        layout.ROOT_HTML: render.root_html(names),
+        layout.ROOT_JSON: render.root_json(names),
+        layout.HUMAN_ROOT: human.root_page(read_summaries(store), names),
+        layout.NOT_FOUND_PAGE: human.not_found_page(),
+        **human.static_files(),
+    }
+    pages = [Derived.read(store, key, check_bytes) for key in bodies]
+    for page in pages:
+        page.body = bodies[page.key]
     changed = write_all(store, pages)
     if changed and _root_names(store) != names:
         raise _InputsChanged("the project set changed while the root was written")

@@ -2,14 +2,16 @@
 (`pyshelf.core.edge_auth.route_viewer`: the token check of a private index, the fall-through of
 names that are not private to an upstream, then `pyshelf.core.routing`) and serves the key from
 the emulated S3 (`origin`); every answer, its own or the origin's, carries the deployment's
-security headers (`origin.security_headers`, by the viewer's path as CloudFront's behaviours)."""
+security headers (`origin.security_headers`, by the viewer's path as CloudFront's behaviours).
+A key the origin does not have is answered as the distribution's custom error response does:
+the human 404 page (`-/404.html`) with status 404."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 
 from pyshelf.constants import PAGE_VARY
 from pyshelf.core.edge_auth import EdgeSettings, TokenStore, route_viewer
+from pyshelf.core.layout import NOT_FOUND_PAGE
 from pyshelf.core.routing import Answer, Forward, Request
 from pyshelf.core.upload_grant import MAX_UPLOAD_BYTES, TOO_LARGE, UploadGrant, is_upload_path
 from pyshelf.local.accesslog import AccessLog, Entry
@@ -263,6 +266,9 @@ class _Handler(BaseHTTPRequestHandler):
         if exc.status == 304:
             self._send(OriginResponse(304, [], iter(())), outcome.key, 0)
             return
+        if exc.status == 404 and (page := self._not_found_page(head=head)) is not None:
+            self._send(page, NOT_FOUND_PAGE)
+            return
         body = f"{exc.status} {exc.code}\n".encode()
         headers = [("Content-Type", "text/plain; charset=utf-8")]
         if outcome.negotiated:
@@ -272,6 +278,28 @@ class _Handler(BaseHTTPRequestHandler):
             outcome.key,
             len(body),
         )
+
+    def _not_found_page(self, *, head: bool) -> OriginResponse | None:
+        """CloudFront's custom error response for 404: the human 404 page with status 404
+        (every client gets it; pip and uv ignore a 404's body), or None before the indexer
+        wrote it (then the plain answer, as CloudFront falls back to its own)."""
+        try:
+            page = fetch(
+                self.server.s3,
+                self.server.bucket,
+                NOT_FOUND_PAGE,
+                head=head,
+                negotiated=False,
+                request_headers={
+                    k: v
+                    for k, v in _lowered(self.headers.items()).items()
+                    if k.startswith("accept")
+                },
+            )
+        except OriginError:
+            return None
+        page.status = 404
+        return page
 
     def _send(
         self,
@@ -323,5 +351,13 @@ def _viewer_request(method: str, target: str, headers: dict[str, str]) -> Reques
     for pair in filter(None, parts.query.split("&")):
         name, _, value = pair.partition("=")
         query.setdefault(name, value)
-    lowered = {name.lower(): value for name, value in headers.items()}
-    return Request(method, parts.path or "/", lowered, query)
+    return Request(method, parts.path or "/", _lowered(headers.items()), query)
+
+
+def _accepts(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The Accept headers alone (no conditions: the error page is fetched whole)."""
+    return {k: v for k, v in _lowered(headers).items() if k.startswith("accept")}
+
+
+def _lowered(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers}

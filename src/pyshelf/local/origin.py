@@ -59,7 +59,12 @@ FILE_SUFFIXES = (*DISTRIBUTION_SUFFIXES, METADATA_SUFFIX)
 UPLOAD_PATH_PREFIX = UPLOAD_URI.rstrip("/")  # the upload behaviour's (`/-/upload*`)
 # The Content-Security-Policy of infra/cdn/distribution.py's two behaviours (a test holds them
 # equal): pages (HTML with inline styles), and files (distributions, `.metadata`).
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+# Pages: the human pages load their style sheet and script from the index itself (`/-/`) and
+# fetch a release's description from it; nothing inline, nothing from elsewhere.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 FILE_CSP = "default-src 'none'"
 
 

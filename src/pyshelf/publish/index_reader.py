@@ -27,6 +27,7 @@ from packaging.version import Version
 from pyshelf.core import layout
 from pyshelf.core.encoding import UndecodableBody, decoded
 from pyshelf.core.errors import PyshelfError
+from pyshelf.core.facts_cache import FactsCache
 from pyshelf.core.filenames import NotADistribution, parse_distribution
 from pyshelf.storage import Storage
 
@@ -52,6 +53,8 @@ class PublishedFile:
     sha256: str | None
     size: int | None
     yanked: str | None  # None: not yanked; otherwise the reason ("" when none given)
+    upload_time: str | None = None  # as the page says it (ISO 8601, UTC)
+    requires_python: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +110,15 @@ def _file(item: dict[str, Any]) -> PublishedFile:
         version = None
     yanked = item.get("yanked", False)
     reason = None if yanked is False else ("" if yanked is True else str(yanked))
+    upload_time, requires_python = item.get("upload-time"), item.get("requires-python")
     return PublishedFile(
-        filename, version, item.get("hashes", {}).get("sha256"), item.get("size"), reason
+        filename,
+        version,
+        item.get("hashes", {}).get("sha256"),
+        item.get("size"),
+        reason,
+        str(upload_time) if upload_time else None,
+        str(requires_python) if requires_python else None,
     )
 
 
@@ -121,6 +131,16 @@ class BucketIndex:
     def project(self, name: NormalizedName) -> PublishedProject | None:
         body = self._page(layout.page_keys(name)[1])
         return parse_project(body) if body is not None else None
+
+    def rejected(self, name: NormalizedName) -> dict[str, str]:
+        """The project's files the indexer rejected (filename -> why), from its facts cache:
+        no page lists them. Empty when the cache is missing or unreadable."""
+        blob = self.store.get(layout.facts_cache_key(name))
+        cache = FactsCache.parse(blob.body) if blob else None
+        if cache is None:
+            return {}
+        files = cache.files.items()
+        return {f: e.facts.rejected for f, e in files if e.facts.rejected is not None}
 
     def projects(self) -> list[str] | None:
         """The projects of the root page, or None if there is no root page yet."""
