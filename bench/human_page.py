@@ -100,6 +100,7 @@ def main() -> int:
             key = layout.human_page_key(PROJECT)
             all_pages = median_seconds(partial(cache.page_bodies, PROJECT))
             rows = cache._rows()  # the join alone
+            assert rows is not None  # every fragment was rendered by the first page_bodies
             human = median_seconds(partial(cache._human_page, PROJECT, rows))
             page = cache.page_bodies(PROJECT)[key]
             zipped = len(gzip.compress(page, 6))
