@@ -19,7 +19,23 @@ from pyshelf.cli.upload import upload
 EPILOG = f"""\b
 Target selection (every command but serve): --stack NAME reads the BucketName and IndexUrl
 outputs of a deployed stack; --bucket, --index-url, --endpoint-url, --profile, --region set or
-override them; each has a PYSHELF_* environment variable (PYSHELF_STACK, PYSHELF_BUCKET, ...).
+override them; --target NAME fills what is left unset from a target of your pyshelf.toml.
+Precedence: flags, then environment, then the config file.
+
+\b
+Environment variables:
+  PYSHELF_TARGET        --target: a target of the config file
+  PYSHELF_CONFIG        the config file (default: $XDG_CONFIG_HOME/pyshelf/pyshelf.toml,
+                        else ~/.config/pyshelf/pyshelf.toml)
+  PYSHELF_STACK         --stack: a deployed stack whose outputs name the bucket and index URL
+  PYSHELF_BUCKET        --bucket: the bucket
+  PYSHELF_INDEX_URL     --index-url: the index URL pip and uv use
+  PYSHELF_ENDPOINT_URL  --endpoint-url: an S3 endpoint (pyshelf serve's, or S3-compatible)
+  PYSHELF_PROFILE       --profile: the AWS profile
+  PYSHELF_REGION        --region: the AWS region
+  PYSHELF_QUEUE_URL     --queue-url of reindex and release-name: the indexer's events queue
+  PYSHELF_KVS_ARN       --kvs-arn of token: the KeyValueStore of the tokens
+  PYSHELF_TOKEN         a read token, sent to a private index (upload --wait, mirror)
 
 {EXIT_CODES_HELP}
 """

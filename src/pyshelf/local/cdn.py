@@ -20,6 +20,7 @@ from pyshelf.core.edge_auth import EdgeSettings, TokenStore, route_viewer
 from pyshelf.core.routing import Answer, Forward, Request
 from pyshelf.local.accesslog import AccessLog, Entry
 from pyshelf.local.origin import OriginError, OriginResponse, fetch, security_headers
+from pyshelf.local.ports import taken
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -95,7 +96,7 @@ class CDN:
                 (host, port), s3=s3, bucket=bucket, access_log=access_log, access=access
             )
         except OSError as exc:
-            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            raise taken(host, port, "--port", exc.strerror) from None
         self._thread: threading.Thread | None = None
 
     @property

@@ -9,6 +9,7 @@ from packaging.version import Version
 
 from pyshelf.cli.errors import CliError
 from pyshelf.cli.run.connection import Connection, connect
+from pyshelf.cli.run.prompts import confirm
 from pyshelf.cli.target import TargetOptions
 from pyshelf.publish import releases
 from pyshelf.storage.folder import ProjectFolder
@@ -35,7 +36,7 @@ def run_delete(
             click.echo(f"  {connection.url_of(listed.key)}  ({listed.size} bytes)")
         click.echo(_recoverability(connection))
         if not yes:
-            click.confirm("Delete them?", abort=True)
+            confirm("Delete them?")
         for gone in chosen:
             connection.store.delete(gone.key)
             click.echo(f"deleted: {connection.url_of(gone.key)}")
