@@ -12,6 +12,7 @@ from pyshelf.cli.listing import list_
 from pyshelf.cli.manage import delete, unyank, yank
 from pyshelf.cli.reindex import reindex
 from pyshelf.cli.release_name import release_name
+from pyshelf.cli.restore import restore
 from pyshelf.cli.serve import serve
 from pyshelf.cli.token import token
 from pyshelf.cli.upload import upload
@@ -50,5 +51,5 @@ def main() -> None:
 
 
 main.add_command(serve)
-for _command in (upload, delete, yank, unyank, list_, reindex, release_name, token):
+for _command in (upload, delete, restore, yank, unyank, list_, reindex, release_name, token):
     main.add_command(_command)

@@ -60,3 +60,29 @@ def existing_paths(
     pattern = any(char in name for name in missing for char in "*?[")
     hint = " (a pattern that matched nothing?)" if pattern else ""
     raise UsageProblem(f"no such file: {', '.join(missing)}{hint}")
+
+
+def version_or_filename(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> Version | str | None:
+    """A distribution filename (kept as it is, once it parses) or a PEP 440 version."""
+    from packaging.version import InvalidVersion, Version  # noqa: PLC0415
+
+    from pyshelf.core.filenames import NotADistribution, parse_distribution  # noqa: PLC0415
+
+    if value is None:
+        return None
+    if value.endswith(DISTRIBUTION_SUFFIXES):
+        try:
+            return parse_distribution(value).filename
+        except NotADistribution as exc:
+            raise click.BadParameter(str(exc)) from None
+    try:
+        return Version(value)
+    except InvalidVersion:
+        raise click.BadParameter(
+            f"{value!r} is neither a PEP 440 version nor a distribution filename"
+        ) from None
+
+
+DISTRIBUTION_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")

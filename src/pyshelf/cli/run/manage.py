@@ -65,7 +65,7 @@ def _recoverability(connection: Connection) -> str:
     if status == "Enabled":
         return (
             "The bucket keeps old versions (versioning is on): a deleted file can be restored "
-            "from its previous version."
+            "from its previous version (`pyshelf restore`)."
         )
     return "Warning: versioning is NOT enabled on this bucket: the deletion cannot be undone."
 
