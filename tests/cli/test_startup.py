@@ -18,7 +18,18 @@ HEAVY_PYSHELF = (
     "pyshelf.storage",
     "pyshelf.local",
 )
-COMMANDS = ("upload", "delete", "yank", "unyank", "list", "reindex", "release-name", "serve")
+COMMANDS = (
+    "upload",
+    "mirror",
+    "delete",
+    "restore",
+    "yank",
+    "unyank",
+    "list",
+    "reindex",
+    "release-name",
+    "serve",
+)
 
 _PROBE = """
 import json, sys

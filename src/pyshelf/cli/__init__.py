@@ -10,6 +10,7 @@ from pyshelf import __version__
 from pyshelf.cli.errors import EXIT_CODES_HELP, PyshelfGroup
 from pyshelf.cli.listing import list_
 from pyshelf.cli.manage import delete, unyank, yank
+from pyshelf.cli.mirror import mirror
 from pyshelf.cli.reindex import reindex
 from pyshelf.cli.release_name import release_name
 from pyshelf.cli.restore import restore
@@ -51,5 +52,16 @@ def main() -> None:
 
 
 main.add_command(serve)
-for _command in (upload, delete, restore, yank, unyank, list_, reindex, release_name, token):
+for _command in (
+    upload,
+    mirror,
+    delete,
+    restore,
+    yank,
+    unyank,
+    list_,
+    reindex,
+    release_name,
+    token,
+):
     main.add_command(_command)

@@ -37,18 +37,26 @@ def run_upload(
     if wait and connection.target.index_url and not dry_run:
         HttpIndex(connection.target.index_url).check_root()  # a wrong URL fails now, not later
     with connection.errors():
-        uploader = Uploader(connection.store)
-        plan = uploader.plan(files, overwrite=overwrite)
-        if dry_run:  # the whole plan, then the conflicts (exit 4) if there are any
-            _report(connection, plan, dry_run=True)
-        _refuse_conflicts(connection, plan)
-        if dry_run:
-            return
-        done = _send(connection, uploader, plan)
-        _report(connection, done, dry_run=False)
-        _refuse_conflicts(connection, done)
-        if wait:
+        publish_files(connection, files, overwrite=overwrite, dry_run=dry_run)
+        if wait and not dry_run:
             _wait(connection, files, timeout, interval)
+
+
+def publish_files(
+    connection: Connection, files: list[LocalDistribution], *, overwrite: bool, dry_run: bool
+) -> None:
+    """Plan, refuse conflicts (exit 4) and upload checked files, printing what happens; with
+    dry_run, print the plan only. `pyshelf upload` and `pyshelf mirror` publish through it."""
+    uploader = Uploader(connection.store)
+    plan = uploader.plan(files, overwrite=overwrite)
+    if dry_run:  # the whole plan, then the conflicts (exit 4) if there are any
+        _report(connection, plan, dry_run=True)
+    _refuse_conflicts(connection, plan)
+    if dry_run:
+        return
+    done = _send(connection, uploader, plan)
+    _report(connection, done, dry_run=False)
+    _refuse_conflicts(connection, done)
 
 
 def checked(paths: tuple[Path, ...], *, verbose: bool = False) -> list[LocalDistribution]:
