@@ -28,7 +28,7 @@ Requires-Dist: lib>=1.0
 Requires-Dist: winonly; sys_platform == "win32"
 
 """
-PUBLIC = {
+PUBLIC: dict[str, list[tuple[str, bytes | None]]] = {
     "app": [("1.0", APP_METADATA)],
     "lib": [("1.0", None), ("2.0", None)],
     "winonly": [("1.0", None)],
