@@ -68,7 +68,7 @@ def test_the_pyshelf_command_maps_errors_of_its_commands(monkeypatch: pytest.Mon
         raise StillChanging("root: still changing after 8 attempts")
 
     monkeypatch.setattr(reindex_work, "run_reindex", still_changing)
-    result = invoke("reindex", "--bucket", "b", "--all")
+    result = invoke("reindex", "--bucket", "bucket", "--all")
     assert result.exit_code == 1
     assert result.stderr == "Error: root: still changing after 8 attempts\n"
 

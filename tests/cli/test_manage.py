@@ -85,7 +85,24 @@ def test_delete_without_versioning_warns(run: Run, s3: Any, released: list[str])
 def test_delete_nothing_matching_is_an_error(run: Run, released: list[str]) -> None:
     result = run("delete", "demo", "9.9", "--yes")
     assert result.exit_code == 1
-    assert "Error: nothing to delete: no files of demo version 9.9 in the bucket" in result.stderr
+    assert result.stderr == "Error: nothing to delete: no files of demo version 9.9 in the bucket\n"
+
+
+def test_an_unknown_project_names_the_closest_published_ones(
+    run: Run, shelf: S3Store, released: list[str]
+) -> None:
+    publish(shelf)
+    result = run("delete", "dmeo", "--yes")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: nothing to delete: no files of dmeo in the bucket; did you mean: demo?\n",
+    )
+    result = run("yank", "zzz", "1.0")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "Error: nothing to yank: no files of zzz 1.0 in the bucket "
+        "(`pyshelf list` shows the published projects)\n",
+    )
 
 
 @pytest.mark.parametrize(

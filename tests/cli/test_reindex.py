@@ -118,7 +118,22 @@ def test_an_unknown_project_is_an_error_after_the_report(
         "nope: unknown",
         "zilch: unknown",
     ]
-    assert result.stderr.splitlines()[-1] == "Error: no such projects in the bucket: nope, zilch"
+    assert result.stderr.splitlines()[-1] == (
+        "Error: no such projects in the bucket: nope, zilch "
+        "(`pyshelf list` shows the published projects)"
+    )
+
+
+def test_an_unknown_project_is_an_error_naming_the_closest_published_ones(
+    ask: Ask, published: S3Store, worker: Worker
+) -> None:
+    with running(worker):
+        result = ask("fooo", "baz")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == ["baz: unknown", "fooo: unknown"]
+    assert result.stderr.splitlines()[-1] == (
+        "Error: no such projects in the bucket: baz, fooo; did you mean: bar, foo?"
+    )
 
 
 def test_a_project_still_changing_asks_to_run_again(
@@ -280,7 +295,12 @@ def test_direct_repairs_a_forged_page_without_a_queue(run: Run, published: S3Sto
 def test_direct_unknown_project(run: Run, published: S3Store) -> None:
     result = reindex(run, "--direct", "nope")
     assert (result.exit_code, result.stdout) == (1, "nope: unknown\n")
-    assert result.stderr == "Error: no such project in the bucket: nope\n"
+    assert result.stderr == (
+        "Error: no such project in the bucket: nope (`pyshelf list` shows the published projects)\n"
+    )
+    result = reindex(run, "--direct", "fo")
+    assert (result.exit_code, result.stdout) == (1, "fo: unknown\n")
+    assert result.stderr == "Error: no such project in the bucket: fo; did you mean: foo?\n"
 
 
 def test_direct_does_not_take_no_wait(run: Run) -> None:

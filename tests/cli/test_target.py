@@ -14,6 +14,7 @@ from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
 from cli.helpers import BUCKET, REGION, invoke, publish, write_wheel
+from pyshelf.cli.run.connection import NO_TARGET
 from pyshelf.storage.s3 import S3Store
 
 UNREACHABLE_INDEX = "http://127.0.0.1:1/"
@@ -50,23 +51,18 @@ def test_stack_outputs_give_the_bucket(stack_bucket: str, tmp_path: Path) -> Non
     assert s3.head_object(Bucket=stack_bucket, Key=f"demo/{whl.name}")["ContentLength"] > 0
 
 
-def test_wait_polls_the_index_url_of_the_stack(stack_bucket: str, tmp_path: Path) -> None:
-    """The stack's IndexUrl output is the index --wait reads (here nothing listens there)."""
+def test_wait_reads_the_index_url_of_the_stack(stack_bucket: str, tmp_path: Path) -> None:
+    """The stack's IndexUrl output is the index --wait reads (here nothing listens there, which
+    --wait says at once, before uploading)."""
     whl = write_wheel(tmp_path, "demo", "1.0")
-    result = invoke(
-        "upload",
-        "--stack",
-        "pyshelf-dev",
-        "--wait",
-        "--timeout",
-        "0.2",
-        "--interval",
-        "0.1",
-        str(whl),
+    result = invoke("upload", "--stack", "pyshelf-dev", "--wait", str(whl))
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot reach the index at {UNREACHABLE_INDEX} (Connection refused): "
+        "check --index-url (PYSHELF_INDEX_URL)\n",
     )
-    assert result.exit_code == 5
-    assert f"waiting up to 0.2s for {UNREACHABLE_INDEX} to list 1 file(s)" in result.stderr
-    assert f"last error: {UNREACHABLE_INDEX}demo/:" in result.stderr
+    s3 = boto3.client("s3", region_name=REGION)
+    assert s3.list_objects_v2(Bucket=stack_bucket).get("KeyCount") == 0
 
 
 def test_env_variables_select_the_target(
@@ -86,8 +82,9 @@ def test_unknown_stack(stack_bucket: str) -> None:
 
 def test_no_target_is_a_usage_error(aws_env: None) -> None:
     result = invoke("list")
-    assert result.exit_code == 2
-    assert "no target: pass --stack NAME or --bucket NAME" in result.stderr
+    assert (result.exit_code, result.stderr) == (2, f"Error: {NO_TARGET}\n")
+    for way in ("--target", "--stack", "--bucket", "--endpoint-url", "PYSHELF_TARGET"):
+        assert way in NO_TARGET
 
 
 def test_unknown_bucket(s3: object, tmp_path: Path) -> None:
@@ -172,7 +169,7 @@ def test_unknown_bucket_for_read_only_commands(
 @pytest.mark.parametrize(
     ("option", "value", "text"),
     [
-        ("--bucket", "bad bucket", "Parameter validation failed"),
+        ("--bucket", "bad bucket", "invalid bucket name 'bad bucket': S3 bucket names are"),
         ("--endpoint-url", "notaurl", "--endpoint-url: Invalid endpoint"),
         ("--region", "bad!region", "--region: Provided region_name"),
     ],

@@ -258,7 +258,8 @@ def test_an_unreachable_store_is_a_one_line_error(aws_env: None) -> None:
     one_line_error(
         invoke("token", "list", "--endpoint-url", "http://127.0.0.1:1"),
         1,
-        "cannot reach http://127.0.0.1:1: is it running and reachable?",
+        "cannot reach http://127.0.0.1:1 (--endpoint-url): is it running? "
+        "(`pyshelf serve` prints its S3 endpoint)",
     )
 
 

@@ -76,7 +76,11 @@ def test_other_bytes_under_an_existing_name_are_refused(run: Run, s3: Any, tmp_p
     result = run("upload", str(fresh), str(whl))
     assert result.exit_code == 4
     assert "holds other bytes" in result.stderr
-    assert "pass --overwrite" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "Error: 1 file(s) already exist with different bytes; nothing was overwritten: publish "
+        "a new version instead (--overwrite replaces the bytes, which breaks hash-pinned "
+        "lockfiles and the caches that hold the old ones)"
+    )
     assert _body(s3, f"demo/{whl.name}") == original
     assert f"demo/{fresh.name}" not in _keys(s3), "a conflict stops the whole upload"
 

@@ -15,7 +15,11 @@ def test_banner_has_urls_and_copy_paste_examples() -> None:
     assert "S3 endpoint  http://127.0.0.1:9000" in text
     assert "aws s3 cp --endpoint-url http://127.0.0.1:9000 dist/" in text
     assert "s3://shelf/foo/" in text
-    assert "pyshelf upload --endpoint-url http://127.0.0.1:9000 --bucket shelf" in text
+    assert (
+        "  export PYSHELF_ENDPOINT_URL=http://127.0.0.1:9000 PYSHELF_BUCKET=shelf "
+        "PYSHELF_INDEX_URL=http://127.0.0.1:8080/\n" in text
+    )
+    assert "  pyshelf upload --wait dist/*\n" in text
     assert "pip install --index-url http://127.0.0.1:8080/ foo" in text
     assert "export AWS_ACCESS_KEY_ID=" in text
     assert "AWS_DEFAULT_REGION=us-east-1" in text
@@ -49,7 +53,7 @@ def test_a_private_banner_shows_how_to_create_and_pass_a_token() -> None:
     assert "  pyshelf token revoke NAME --endpoint-url http://127.0.0.1:9000\n" in text
     assert "  pip install --index-url http://__token__:TOKEN@127.0.0.1:8080/ foo\n" in text
     assert "  uv pip install --index-url http://__token__:TOKEN@127.0.0.1:8080/ foo\n" in text
-    assert "  PYSHELF_TOKEN=TOKEN pyshelf upload --endpoint-url http://127.0.0.1:9000 " in text
+    assert "  PYSHELF_TOKEN=TOKEN pyshelf upload --wait dist/*\n" in text
     assert "--index-url http://127.0.0.1:8080/ foo" not in text
     assert "in memory; a change counts" in text
 

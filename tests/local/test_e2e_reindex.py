@@ -75,7 +75,9 @@ def test_an_unknown_project_exits_1_naming_it(
     done = reindex(server, env, "foo", "nope", "--timeout", "60")
     assert done.returncode == 1, done.stderr
     assert done.stdout == "foo: unchanged, 1 file(s)\nnope: unknown\n"
-    assert done.stderr.splitlines()[-1] == "Error: no such project in the bucket: nope"
+    assert done.stderr.splitlines()[-1] == (
+        "Error: no such project in the bucket: nope (`pyshelf list` shows the published projects)"
+    )
 
 
 def test_no_wait_prints_the_request_and_the_indexer_performs_it(

@@ -24,6 +24,12 @@ class CliError(PyshelfError):
     """An expected failure of a command: `Error: <message>` on stderr and exit code 1."""
 
 
+class UsageProblem(CliError):
+    """A usage error said in one line (`Error: <message>`, exit 2): what to pass instead."""
+
+    exit_code = Exit.USAGE
+
+
 class InvalidFiles(CliError):
     exit_code = Exit.INVALID
 

@@ -14,20 +14,39 @@ from typing import TYPE_CHECKING, TextIO
 import click
 
 from pyshelf.cli.errors import CliError
+from pyshelf.cli.target import bucket_callback
 
 if TYPE_CHECKING:
     from pyshelf.core.edge_auth import EdgeSettings
 
 SERVE_EXTRA_HINT = "pyshelf serve needs the emulator: pip install 'pyshelf[serve]'"
+EPILOG = """\b
+Examples:
+  pyshelf serve                                  # http://127.0.0.1:8080/, held in memory
+  pyshelf serve --port 0 --s3-port 0             # any free ports (the banner says which)
+  pyshelf serve --data .pyshelf-data             # keep what is uploaded across restarts
+  pyshelf serve --private                        # every request needs a read token
+  pyshelf serve --upstream https://pypi.org/simple/ --reserve 'acme-*'
+
+\b
+The banner prints the index URL and the lines to export for awscli and for the pyshelf
+command line (PYSHELF_ENDPOINT_URL, PYSHELF_BUCKET, PYSHELF_INDEX_URL). More: docs/local.md.
+"""
 
 
-@click.command()
+@click.command(epilog=EPILOG)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address of the index (CDN).")
 @click.option("--port", default=8080, show_default=True, help="Port of the index; 0 picks one.")
 @click.option(
     "--s3-port", default=9000, show_default=True, help="Port of the S3 + SQS emulator; 0 picks one."
 )
-@click.option("--bucket", default="pyshelf", show_default=True, help="Bucket name.")
+@click.option(
+    "--bucket",
+    default="pyshelf",
+    show_default=True,
+    callback=bucket_callback,
+    help="Bucket name (S3's rules: 3-63 of a-z, 0-9, '.', '-').",
+)
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),

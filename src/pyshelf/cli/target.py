@@ -2,7 +2,9 @@
 
 `--stack` reads the `BucketName` and `IndexUrl` outputs of a deployed stack (`reindex` also its
 `QueueUrl`); explicit `--bucket` and `--index-url` win over the stack's outputs. Each option has a
-`PYSHELF_*` environment variable. Resolving them (stack discovery, AWS clients) is
+`PYSHELF_*` environment variable; `--target NAME` fills what is still unset from a named target
+of the user's `pyshelf.toml` (`pyshelf.cli.config`). The bucket name is checked against S3's
+rules here, before any request. Resolving the rest (stack discovery, AWS clients) is
 `pyshelf.cli.run.connection`.
 """
 
@@ -31,6 +33,11 @@ class TargetOptions:
 
 
 _OPTIONS = (
+    click.option(
+        "--target",
+        envvar="PYSHELF_TARGET",
+        help="A named target of your pyshelf.toml (flags and PYSHELF_* variables win over it).",
+    ),
     click.option("--stack", envvar="PYSHELF_STACK", help="Deployed stack to read outputs from."),
     click.option("--bucket", envvar="PYSHELF_BUCKET", help="Bucket name (overrides the stack's)."),
     click.option(
@@ -53,9 +60,37 @@ def target_options(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = {name: kwargs.pop(name) for name in _NAMES}
-        return command(*args, target=TargetOptions(**given), **kwargs)
+        return command(*args, target=completed(kwargs.pop("target"), given), **kwargs)
 
     decorated: Any = wrapper
     for option in reversed(_OPTIONS):
         decorated = option(decorated)
     return decorated  # type: ignore[no-any-return]
+
+
+def completed(target: str | None, given: dict[str, str | None]) -> TargetOptions:
+    """The options as given, completed from the named config target; the bucket name checked."""
+    if target:
+        from pyshelf.cli.config import target_settings  # noqa: PLC0415 (only when asked)
+
+        for name, value in target_settings(target).items():
+            given[name] = given[name] or value
+    if given["bucket"]:
+        given["bucket"] = checked_bucket(given["bucket"].removeprefix("s3://").strip("/"))
+    return TargetOptions(**given)
+
+
+def checked_bucket(name: str) -> str:
+    """`name` if S3 accepts it as a bucket name, else a one-line usage error saying the rule."""
+    from pyshelf.cli.errors import UsageProblem  # noqa: PLC0415
+    from pyshelf.core.bucket_names import bucket_name_problem  # noqa: PLC0415
+
+    problem = bucket_name_problem(name)
+    if problem:
+        raise UsageProblem(f"invalid bucket name {name!r}: {problem}")
+    return name
+
+
+def bucket_callback(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """The `--bucket` of `pyshelf serve`, checked as the target options' is."""
+    return checked_bucket(value)

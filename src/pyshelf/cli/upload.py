@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from pyshelf.cli import arguments
 from pyshelf.cli.errors import EXIT_CODES_HELP
 from pyshelf.cli.target import TargetOptions, target_options
 
@@ -22,12 +23,19 @@ Examples:
 
 
 @click.command(epilog=EPILOG)
-@click.argument("dists", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument(
+    "dists",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path),
+    callback=arguments.existing_paths,
+)
 @click.option("--overwrite", is_flag=True, help="Replace a file that exists with other bytes.")
 @click.option("--dry-run", is_flag=True, help="Check and show what would happen; change nothing.")
 @click.option("--wait", is_flag=True, help="Wait until the index lists every file.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds --wait waits.")
 @click.option("--interval", default=1.0, hidden=True, help="Seconds between --wait polls.")
+@click.option("--verbose", "-v", is_flag=True, help="Every problem on its own line, and why.")
 @target_options
 def upload(
     *,
@@ -38,6 +46,7 @@ def upload(
     wait: bool,
     timeout: float,
     interval: float,
+    verbose: bool,
 ) -> None:
     """Upload distributions (wheels, sdists) to <project>/<filename> in the bucket.
 
@@ -55,4 +64,5 @@ def upload(
         wait=wait,
         timeout=timeout,
         interval=interval,
+        verbose=verbose,
     )

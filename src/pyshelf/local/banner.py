@@ -75,12 +75,13 @@ def banner(endpoints: Endpoints) -> str:
         "",
         "Credentials for awscli and boto3 (dummies; the emulator accepts them):",
         f"  export {exports}",
+        "Point the pyshelf command line at this index (or name it in a pyshelf.toml target):",
+        f"  export {cli_exports(endpoints)}",
         "",
         *(_tokens(endpoints) if private else []),
         "Upload:",
         f"  aws s3 cp --endpoint-url {s3} dist/foo-1.0-py3-none-any.whl s3://{bucket}/foo/",
-        f"  {_upload_prefix(private)}pyshelf upload --endpoint-url {s3} --bucket {bucket} "
-        f"--index-url {url} --wait dist/*",
+        f"  {_upload_prefix(private)}pyshelf upload --wait dist/*",
         install if private else "Install:",
         f"  pip install --index-url {index} foo",
         f"  uv pip install --index-url {index} foo",
@@ -88,6 +89,15 @@ def banner(endpoints: Endpoints) -> str:
         "Press Ctrl-C to stop.",
     ]
     return "\n".join(lines)
+
+
+def cli_exports(endpoints: Endpoints) -> str:
+    """`PYSHELF_ENDPOINT_URL=... PYSHELF_BUCKET=... PYSHELF_INDEX_URL=...`: the target of every
+    `pyshelf` command, as environment variables."""
+    return (
+        f"PYSHELF_ENDPOINT_URL={endpoints.s3_endpoint} PYSHELF_BUCKET={endpoints.bucket} "
+        f"PYSHELF_INDEX_URL={endpoints.index_url}"
+    )
 
 
 def _upload_prefix(private: bool) -> str:

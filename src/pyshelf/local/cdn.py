@@ -24,6 +24,7 @@ from pyshelf.core.routing import Answer, Forward, Request
 from pyshelf.core.upload_grant import MAX_UPLOAD_BYTES, TOO_LARGE, UploadGrant, is_upload_path
 from pyshelf.local.accesslog import AccessLog, Entry
 from pyshelf.local.origin import OriginError, OriginResponse, fetch, security_headers
+from pyshelf.local.ports import taken
 from pyshelf.publish.legacy_upload import Reply, receive
 from pyshelf.storage.s3 import S3Store
 
@@ -110,7 +111,7 @@ class CDN:
                 (host, port), s3=s3, bucket=bucket, access_log=access_log, access=access
             )
         except OSError as exc:
-            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            raise taken(host, port, "--port", exc.strerror) from None
         self._thread: threading.Thread | None = None
 
     @property

@@ -16,7 +16,6 @@ not checked) and send no `Origin`. The KeyValueStore API takes unsigned calls
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -34,6 +33,7 @@ from pyshelf.constants import LOCAL_KVS_ARN
 from pyshelf.core.errors import PyshelfError
 from pyshelf.local import moto_compat
 from pyshelf.local.kvs_api import KeyValueStoreApi, StartResponse, WSGIApp, is_api_call
+from pyshelf.local.ports import ensure_free
 
 MOTO_API = "/moto-api"  # moto routes every path that starts so to its own API
 SIGV4_ALGORITHMS = ("AWS4-HMAC-SHA256 ", "AWS4-ECDSA-P256-SHA256 ")  # SigV4, SigV4A
@@ -137,8 +137,7 @@ class Emulator:
         # werkzeug logs every request (including SQS long polls) unless told otherwise.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         moto_compat.install()
-        if self.requested_port:
-            ensure_free(self.host, self.requested_port)
+        ensure_free(self.host, self.requested_port, "--s3-port")
         guard = LocalOnly(
             KeyValueStoreApi(
                 DomainDispatcherApplication(create_backend_app),
@@ -173,13 +172,3 @@ class Emulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def ensure_free(host: str, port: int) -> None:
-    """Fail early and clearly: binding later would fail with a less specific message."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise EmulatorError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

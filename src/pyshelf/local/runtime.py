@@ -29,6 +29,7 @@ from pyshelf.local.datadir import DataDir
 from pyshelf.local.edge_settings import local_edge_settings
 from pyshelf.local.emulator import Emulator, EmulatorError
 from pyshelf.local.kvs_state import StateError, open_store
+from pyshelf.local.ports import ensure_free
 from pyshelf.local.sqs_events import keys_named
 from pyshelf.local.worker import Worker
 from pyshelf.storage.s3 import S3Store
@@ -71,7 +72,7 @@ def run(
             while not stop.wait(0.2):
                 pass
             log.info("stopping")
-    except (EmulatorError, StateError, OSError) as exc:
+    except (EmulatorError, StateError, OSError) as exc:  # PortTaken is an OSError
         raise ServeError(str(exc)) from exc
 
 
@@ -108,6 +109,8 @@ class LocalIndex:
         )
 
     def __enter__(self) -> LocalIndex:
+        ensure_free(self.config.host, self.config.port, "--port")  # before any work is done
+        ensure_free(EMULATOR_HOST, self.config.s3_port, "--s3-port")
         with ExitStack() as stack:
             stack.enter_context(self.emulator)
             s3 = aws.s3_client(self.emulator.endpoint)

@@ -46,6 +46,16 @@ class IndexRefused(IndexUnreadable):
     """HTTP 401 without a token: the index is private, and waiting will not change that."""
 
 
+class NotAnIndex(IndexUnreadable):
+    """The index URL cannot be reached, or something other than a package index answers there
+    (the S3 endpoint given as the index URL): waiting will not change that either."""
+
+
+# What an index root answers with (PEP 691 JSON, PEP 691/503 HTML).
+_INDEX_TYPES = {JSON_ACCEPT, "application/vnd.pypi.simple.v1+html", "text/html"}
+INDEX_URL_HINT = "check --index-url (PYSHELF_INDEX_URL)"
+
+
 @dataclass(frozen=True, slots=True)
 class PublishedFile:
     filename: str
@@ -198,6 +208,31 @@ class HttpIndex:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise IndexUnreadable(f"{url}: {reason}") from None
+
+    def check_root(self) -> None:
+        """Fail at once unless the index URL answers as a package index: unreachable, an error
+        status, a redirect, or another content type (e.g. the S3 endpoint given as the index)."""
+        request = urllib.request.Request(self.index_url, headers=self._headers)
+        try:
+            with _NO_REDIRECTS.open(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+                answer = f"{response.status}, {response.headers.get_content_type()}"
+                if response.headers.get_content_type() in _INDEX_TYPES:
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401:
+                refused = IndexUnreadable if "Authorization" in self._headers else IndexRefused
+                raise refused(f"{self.index_url}: HTTP 401 ({self._refused()})") from None
+            answer = f"{exc.code}, {exc.headers.get_content_type()}"
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            reason = getattr(reason, "strerror", None) or reason
+            raise NotAnIndex(
+                f"cannot reach the index at {self.index_url} ({reason}): {INDEX_URL_HINT}"
+            ) from None
+        raise NotAnIndex(
+            f"{self.index_url} does not answer as a package index (HTTP {answer}): "
+            f"{INDEX_URL_HINT}; it is the index URL, not the S3 endpoint"
+        )
 
     def _refused(self) -> str:
         if "Authorization" in self._headers:

@@ -70,11 +70,25 @@ def aws_errors(*, bucket: str | None = None, endpoint: str | None = None) -> Ite
     except (ParamValidationError, InvalidRegionError) as exc:  # e.g. --bucket 'bad name'
         raise click.UsageError(" ".join(str(exc).split())) from None
     except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError) as exc:
-        target = endpoint or str(exc.kwargs.get("endpoint_url", "the AWS endpoint"))
-        raise CliError(f"cannot reach {target}: is it running and reachable?") from None
+        raise CliError(unreachable(exc.kwargs.get("endpoint_url"), endpoint, bucket)) from None
     except ReadTimeoutError:
         raise CliError(f"{endpoint or 'the AWS endpoint'} did not answer in time") from None
     except ClientError as exc:
         raise CliError(describe_client_error(exc, bucket)) from None
     except StorageError as exc:
         raise CliError(f"storage error on {exc}") from None
+
+
+def unreachable(tried: str | None, endpoint: str | None, bucket: str | None) -> str:
+    """Why an endpoint could not be reached: the endpoint given, or the AWS endpoint tried (a
+    bucket name alone goes to AWS, which is right for a deployed index, not for a local one)."""
+    if endpoint:
+        return (
+            f"cannot reach {endpoint} (--endpoint-url): is it running? "
+            "(`pyshelf serve` prints its S3 endpoint)"
+        )
+    where = f"bucket {bucket!r} at {tried}" if bucket else (tried or "the AWS endpoint")
+    return (
+        f"cannot reach {where} (AWS, no --endpoint-url given): for a local index pass "
+        f"--endpoint-url URL (PYSHELF_ENDPOINT_URL), `pyshelf serve`'s S3 endpoint"
+    )

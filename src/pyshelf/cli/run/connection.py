@@ -12,7 +12,7 @@ import click
 from botocore.config import Config
 from botocore.exceptions import ClientError, InvalidRegionError
 
-from pyshelf.cli.errors import CliError
+from pyshelf.cli.errors import CliError, UsageProblem
 from pyshelf.cli.run.aws_errors import aws_errors
 from pyshelf.cli.target import TargetOptions
 from pyshelf.storage.s3 import S3Store, error_code
@@ -32,6 +32,11 @@ _NO_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 # A queue URL's host names its region: sqs.REGION.amazonaws.com (or legacy REGION.queue...).
 _QUEUE_HOST = re.compile(r"^(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com")
 _DIRECT_HINT = "or --direct to rebuild with your own credentials"
+NO_TARGET = (
+    "no target: pass --target NAME (a pyshelf.toml target), --stack NAME, or --bucket NAME "
+    "(with --endpoint-url URL for `pyshelf serve` or another S3-compatible store); or set "
+    "PYSHELF_TARGET, PYSHELF_STACK or PYSHELF_BUCKET (and PYSHELF_ENDPOINT_URL)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +67,7 @@ def resolve(options: TargetOptions, session: boto3.Session, *, queue: bool = Fal
     if not bucket:
         if options.stack:
             raise CliError(f"stack {options.stack!r} has no {BUCKET_OUTPUT} output")
-        raise click.UsageError(
-            "no target: pass --stack NAME or --bucket NAME (or set PYSHELF_STACK/PYSHELF_BUCKET)"
-        )
+        raise UsageProblem(NO_TARGET)
     index_url = options.index_url or outputs.get(INDEX_URL_OUTPUT)
     return Target(
         bucket=bucket.removeprefix("s3://").strip("/"),

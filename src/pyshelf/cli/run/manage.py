@@ -9,6 +9,8 @@ from packaging.version import Version
 
 from pyshelf.cli.errors import CliError
 from pyshelf.cli.run.connection import Connection, connect
+from pyshelf.cli.run.projects import did_you_mean, published_names
+from pyshelf.cli.run.prompts import confirm
 from pyshelf.cli.target import TargetOptions
 from pyshelf.publish import releases
 from pyshelf.storage.folder import ProjectFolder
@@ -27,15 +29,16 @@ def run_delete(
         stored = releases.stored_distributions(folder)
         chosen = releases.select(stored, version=version, filename=filename)
         if not chosen:
+            close = "" if stored else did_you_mean([project], published_names(connection))
             raise CliError(
-                f"nothing to delete: no {_what(project, version, filename)} in the bucket"
+                f"nothing to delete: no {_what(project, version, filename)} in the bucket{close}"
             )
         click.echo(f"{len(chosen)} file(s) of {project} will be deleted:")
         for listed in chosen:
             click.echo(f"  {connection.url_of(listed.key)}  ({listed.size} bytes)")
         click.echo(_recoverability(connection))
         if not yes:
-            click.confirm("Delete them?", abort=True)
+            confirm("Delete them?")
         for gone in chosen:
             connection.store.delete(gone.key)
             click.echo(f"deleted: {connection.url_of(gone.key)}")
@@ -64,7 +67,7 @@ def _recoverability(connection: Connection) -> str:
     if status == "Enabled":
         return (
             "The bucket keeps old versions (versioning is on): a deleted file can be restored "
-            "from its previous version."
+            "from its previous version (`pyshelf restore`)."
         )
     return "Warning: versioning is NOT enabled on this bucket: the deletion cannot be undone."
 
@@ -73,8 +76,10 @@ def run_yank(target: TargetOptions, project: NormalizedName, version: Version, r
     connection = connect(target)
     with connection.errors():
         folder = ProjectFolder.take(connection.store, project)
-        if not releases.select(releases.stored_distributions(folder), version=version):
-            raise CliError(f"nothing to yank: no files of {project} {version} in the bucket")
+        stored = releases.stored_distributions(folder)
+        if not releases.select(stored, version=version):
+            close = "" if stored else did_you_mean([project], published_names(connection))
+            raise CliError(f"nothing to yank: no files of {project} {version} in the bucket{close}")
         key = releases.yank(connection.store, folder, project, version, reason)
     suffix = f" ({reason})" if reason else ""
     click.echo(f"yanked: {project} {version}{suffix}  [{connection.url_of(key)}]")

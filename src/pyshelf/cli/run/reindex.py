@@ -3,7 +3,9 @@ for its report), or, with --direct, rebuild them here with the operator's own cr
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 
 import click
 from packaging.utils import NormalizedName
@@ -12,6 +14,7 @@ from pyshelf.cli.errors import CliError
 from pyshelf.cli.reindex import AskOptions
 from pyshelf.cli.run.connection import Connection, connect
 from pyshelf.cli.run.indexer_request import ask_indexer
+from pyshelf.cli.run.projects import did_you_mean, published_names
 from pyshelf.cli.target import TargetOptions
 from pyshelf.core.reindex_request import ProjectOutcome, ReindexReport, ReindexRequest
 from pyshelf.indexer.project_set import ProjectSet
@@ -30,12 +33,19 @@ def run_reindex(
     request = ReindexRequest(
         str(uuid.uuid4()), None if projects is None else tuple(sorted(set(projects)))
     )
+    names = functools.partial(_published, target)
     if direct:
-        show(_direct(target, request))
+        show(_direct(target, request), names)
         return
     report = ask_indexer(target, request, ReindexReport.loads, kind="reindex", ask=ask)
     if report is not None:
-        show(report)
+        show(report, names)
+
+
+def _published(target: TargetOptions) -> list[str]:
+    connection = connect(target)
+    with connection.errors():
+        return published_names(connection)
 
 
 def _direct(target: TargetOptions, request: ReindexRequest) -> ReindexReport:
@@ -76,8 +86,9 @@ def local_project_set(connection: Connection) -> ProjectSet | None:
     return ProjectSet(store)
 
 
-def show(report: ReindexReport) -> None:
-    """One line per project; then an error naming the unknown, still-changing and failed ones."""
+def show(report: ReindexReport, published: Callable[[], list[str]] | None = None) -> None:
+    """One line per project; then an error naming the unknown (with the closest `published`
+    names), still-changing and failed ones."""
     for project in report.projects:
         click.echo(f"{project.name}: {_state(project)}")
     unknown = [p.name for p in report.projects if p.outcome == "unknown"]
@@ -85,7 +96,8 @@ def show(report: ReindexReport) -> None:
     failed = [p.name for p in report.projects if p.outcome == "failed"]
     problems = []
     if unknown:
-        problems.append(f"no such project{_s(unknown)} in the bucket: {', '.join(unknown)}")
+        close = did_you_mean(unknown, published()) if published else ""
+        problems.append(f"no such project{_s(unknown)} in the bucket: {', '.join(unknown)}{close}")
     if changing:
         them = "them" if len(changing) > 1 else "it"
         problems.append(

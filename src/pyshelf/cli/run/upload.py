@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -27,26 +28,43 @@ def run_upload(
     wait: bool,
     timeout: float,
     interval: float,
+    verbose: bool = False,
 ) -> None:
-    files = _checked(dists)
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    files = checked(dists, verbose=verbose)
     connection = connect(target)
+    if wait and connection.target.index_url and not dry_run:
+        HttpIndex(connection.target.index_url).check_root()  # a wrong URL fails now, not later
     with connection.errors():
-        uploader = Uploader(connection.store)
-        plan = uploader.plan(files, overwrite=overwrite)
-        if dry_run:  # the whole plan, then the conflicts (exit 4) if there are any
-            _report(connection, plan, dry_run=True)
-        _refuse_conflicts(connection, plan)
-        if dry_run:
-            return
-        done = _send(connection, uploader, plan)
-        _report(connection, done, dry_run=False)
-        _refuse_conflicts(connection, done)
-        if wait:
+        publish_files(connection, files, overwrite=overwrite, dry_run=dry_run)
+        if wait and not dry_run:
             _wait(connection, files, timeout, interval)
 
 
-def _checked(paths: tuple[Path, ...]) -> list[LocalDistribution]:
-    files, problems = check_all(paths)
+def publish_files(
+    connection: Connection, files: list[LocalDistribution], *, overwrite: bool, dry_run: bool
+) -> None:
+    """Plan, refuse conflicts (exit 4) and upload checked files, printing what happens; with
+    dry_run, print the plan only. `pyshelf upload` and `pyshelf mirror` publish through it."""
+    uploader = Uploader(connection.store)
+    plan = uploader.plan(files, overwrite=overwrite)
+    if dry_run:  # the whole plan, then the conflicts (exit 4) if there are any
+        _report(connection, plan, dry_run=True)
+    _refuse_conflicts(connection, plan)
+    if dry_run:
+        return
+    done = _send(connection, uploader, plan)
+    _report(connection, done, dry_run=False)
+    _refuse_conflicts(connection, done)
+
+
+def checked(paths: tuple[Path, ...], *, verbose: bool = False) -> list[LocalDistribution]:
+    """The files, all valid; else one line for one invalid file, one per file and a summary
+    for several (with -v: every line, and each file's full path)."""
+    files, problems = check_all(path.resolve() if verbose else path for path in paths)
+    if len(problems) == 1 and not verbose:
+        raise InvalidFiles(f"{problems[0]} (nothing was uploaded)")
     for problem in problems:
         click.echo(f"invalid: {problem}", err=True)
     if problems:
@@ -64,8 +82,9 @@ def _refuse_conflicts(connection: Connection, plan: list[Planned]) -> None:
         )
     if conflicts:
         raise Conflict(
-            f"{len(conflicts)} file(s) already exist with different bytes; not overwritten "
-            "(pass --overwrite to replace them)",
+            f"{len(conflicts)} file(s) already exist with different bytes; nothing was "
+            "overwritten: publish a new version instead (--overwrite replaces the bytes, which "
+            "breaks hash-pinned lockfiles and the caches that hold the old ones)",
         )
 
 
