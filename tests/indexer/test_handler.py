@@ -3,6 +3,7 @@ entry point and the headers S3 serves on moto S3."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pypi_simple
@@ -431,3 +433,20 @@ def test_the_handler_hands_on_what_it_has_no_time_for_to_its_queue(
     assert root_names(s3_store) == ["foo", "foo-bar"]
     assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
     lambda_handler._requeue.cache_clear()
+
+
+def test_the_batch_runs_with_the_cyclic_gc_paused_and_restores_it(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    real = batch._handle
+
+    def spy(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "_handle", spy)
+    assert gc.isenabled()
+    assert handle_event({"Records": []}, store) == {"batchItemFailures": []}
+    assert seen == [False]
+    assert gc.isenabled()

@@ -30,6 +30,7 @@ from pyshelf.core.facts_entries import (
     Entries,
     Entry,
     RawEntry,
+    Releases,
     Rendered,
     digests_of,
     fragment_state,
@@ -43,7 +44,6 @@ from pyshelf.core.facts_entries import (
     version_text,
 )
 from pyshelf.core.page_model import IndexedFile
-from pyshelf.core.release_info import ReleaseInfo
 
 __all__ = ["Entry", "FactsCache", "Rendered", "YankFacts", "indexed_file"]
 
@@ -70,10 +70,12 @@ class YankFacts:
 class FactsCache:
     files: Entries = field(default_factory=Entries)
     yanks: dict[str, YankFacts] = field(default_factory=dict)  # by yank record key
-    releases: dict[str, ReleaseInfo] = field(default_factory=dict)  # by canonical version
+    releases: Releases = field(default_factory=Releases)  # by canonical version
     _fresh: tuple[int, list[tuple[Version, str]]] | None = field(
         default=None, compare=False, repr=False
     )
+    _versions: tuple[int, list[Version]] | None = field(default=None, compare=False, repr=False)
+    """(`files.generation`, `_listed_versions()`) as last computed."""
     """(fragment format, yanks) of the last full `refresh`: then only touched files are due."""
 
     @property
@@ -88,7 +90,7 @@ class FactsCache:
         return self.files.listed
 
     def copy(self) -> FactsCache:
-        return FactsCache(self.files.copy(), dict(self.yanks), dict(self.releases), self._fresh)
+        return FactsCache(self.files.copy(), dict(self.yanks), self.releases.copy(), self._fresh)
 
     def yanked(self) -> dict[Version, str]:
         versions = ((layout.version_of_yank(key), y.reason) for key, y in self.yanks.items())
@@ -195,11 +197,14 @@ class FactsCache:
 
     def _listed_versions(self) -> list[Version]:
         """The versions of the listed files, ascending (page order), each once."""
+        if self._versions is not None and self._versions[0] == self.files.generation:
+            return self._versions[1]
         versions: list[Version] = []
         for name, value in self.files.in_order():
             version = version_of(name) if rejected_of(value) is None else None
             if version is not None and (not versions or versions[-1] != version):
                 versions.append(version)
+        self._versions = (self.files.generation, versions)
         return versions
 
     @property
@@ -225,7 +230,7 @@ class FactsCache:
             "yanks": {key: asdict(facts) for key, facts in sorted(self.yanks.items())},
         }
         listed = {str(v) for v in self._listed_versions()}  # releases of gone files go
-        releases = {v: r.to_json() for v, r in sorted(self.releases.items()) if v in listed}
+        releases = {v: self.releases.raw(v) for v in sorted(self.releases) if v in listed}
         if releases:
             document["releases"] = releases
         data = json.dumps(document, separators=(",", ":")).encode()
@@ -244,10 +249,10 @@ class FactsCache:
             if not all(map(_readable, files.values())):
                 return None
             yanks = {key: YankFacts(**value) for key, value in document["yanks"].items()}
-            releases = {
-                version: ReleaseInfo.from_json(value)
-                for version, value in document.get("releases", {}).items()
-            }
+            raw_releases = document.get("releases", {})
+            if not all(isinstance(value, dict) for value in raw_releases.values()):
+                return None
+            releases = Releases(raw_releases)
         except (OSError, EOFError, zlib.error, ValueError, TypeError, KeyError, AttributeError):
             return None
         entries = Entries(files, ordered=document.get("order") == PAGE_ORDER)

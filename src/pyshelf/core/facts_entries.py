@@ -21,6 +21,7 @@ from packaging.version import Version
 
 from pyshelf.core.filenames import NotADistribution, parse_distribution
 from pyshelf.core.page_model import FileFacts
+from pyshelf.core.release_info import ReleaseInfo
 
 RawEntry = dict[str, Any]
 # More new files than this in one go are placed by sorting everything, not one by one.
@@ -48,7 +49,7 @@ class Entry:
 class Entries(MutableMapping[str, Entry]):
     """filename -> Entry, in page order once `in_order` was called."""
 
-    __slots__ = ("_items", "_rejected", "_unplaced", "touched")
+    __slots__ = ("_items", "_rejected", "_unplaced", "generation", "touched")
 
     def __init__(
         self, items: Mapping[str, Entry | RawEntry] | None = None, *, ordered: bool = False
@@ -58,6 +59,7 @@ class Entries(MutableMapping[str, Entry]):
         self._rejected = sum(rejected_of(value) is not None for value in self._items.values())
         self.touched: set[str] = set(self._items)
         """Names set since the owner last cleared it (`FactsCache.refresh`)."""
+        self.generation = 0  # counts changes (for what is derived from all entries)
 
     def __getitem__(self, name: str) -> Entry:
         value = self._items[name]
@@ -78,11 +80,13 @@ class Entries(MutableMapping[str, Entry]):
         self._rejected += entry.facts.rejected is not None
         self._items[name] = entry
         self.touched.add(name)
+        self.generation += 1
 
     def __delitem__(self, name: str) -> None:
         self._rejected -= rejected_of(self._items.pop(name)) is not None
         self._unplaced.discard(name)
         self.touched.discard(name)
+        self.generation += 1
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
@@ -104,6 +108,7 @@ class Entries(MutableMapping[str, Entry]):
         twin._unplaced = set(self._unplaced)
         twin._rejected = self._rejected
         twin.touched = set(self.touched)
+        twin.generation = self.generation
         return twin
 
     def in_order(self) -> list[tuple[str, Entry | RawEntry]]:
@@ -121,6 +126,45 @@ class Entries(MutableMapping[str, Entry]):
                 bisect.insort(names, name, key=page_order)
         self._items = {name: self._items[name] for name in names}
         self._unplaced.clear()
+
+
+class Releases(MutableMapping[str, ReleaseInfo]):
+    """canonical version -> ReleaseInfo, each kept as read (a JSON object) until looked up: an
+    event looks at one or two of a project's releases and writes the rest back as they were."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, ReleaseInfo | RawEntry] | None = None) -> None:
+        self._items: dict[str, ReleaseInfo | RawEntry] = dict(items or {})
+
+    def __getitem__(self, version: str) -> ReleaseInfo:
+        value = self._items[version]
+        if isinstance(value, dict):
+            value = self._items[version] = ReleaseInfo.from_json(value)
+        return value
+
+    def __setitem__(self, version: str, info: ReleaseInfo) -> None:
+        self._items[version] = info
+
+    def __delitem__(self, version: str) -> None:
+        del self._items[version]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Releases({len(self._items)} releases)"
+
+    def copy(self) -> Releases:
+        return Releases(self._items)
+
+    def raw(self, version: str) -> RawEntry:
+        """The JSON object of a release (as read, or as its `ReleaseInfo` writes it)."""
+        value = self._items[version]
+        return value if isinstance(value, dict) else value.to_json()
 
 
 def rejected_of(value: Entry | RawEntry) -> str | None:

@@ -10,6 +10,7 @@ release's metadata (`ReleaseInfo`).
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,9 +69,10 @@ def file_row(f: IndexedFile) -> str:
 def project_page(
     name: str, releases: Sequence[ReleaseRows], info: ReleaseInfo | None, latest: Version | None
 ) -> bytes:
-    """The human project page: releases newest first, the newest open, older ones collapsed."""
-    ordered = sorted(releases, key=lambda r: r.version, reverse=True)
-    sections = Markup("".join(_release(r, first=i == 0) for i, r in enumerate(ordered)))
+    """The human project page: releases newest first, the newest open, older ones collapsed
+    (`releases` in page order: oldest first)."""
+    ordered = reversed(releases)
+    sections = Markup("".join(_section(r, first=i == 0) for i, r in enumerate(ordered)))
     description = None
     if info is not None and info.description and latest is not None:
         description = "/" + quote(layout.description_key(name, latest))  # type: ignore[arg-type]
@@ -93,6 +95,19 @@ _TABLE_HEAD = (
     "<th>Tags (python, abi, platform)</th><th>SHA256</th></tr></thead>"
     "\n<tbody>\n"
 )
+
+
+def _section(r: ReleaseRows, *, first: bool) -> str:
+    """A release's section, remembered: an event changes one release of a project, so the
+    sections of the others are reused (per warm Lambda container, keyed by all they show)."""
+    return _release_section(str(r.version), r.yanked, r.uploaded, tuple(r.rows), first)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _release_section(
+    version: str, yanked: str | None, uploaded: datetime, rows: tuple[str, ...], first: bool
+) -> str:
+    return _release(ReleaseRows(Version(version), yanked, uploaded, rows), first=first)
 
 
 def _release(r: ReleaseRows, *, first: bool) -> str:

@@ -18,6 +18,7 @@ import io
 import logging
 import tempfile
 import threading
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import IO
 
@@ -79,7 +80,7 @@ def gather_facts(
 ) -> Gathered:
     gathered = Gathered()
     learned = {} if learned is None else learned
-    gathered.facts_cache.releases = dict(facts_cache.releases)  # `refresh` drops the gone
+    gathered.facts_cache.releases = facts_cache.releases.copy()  # `dumps` drops the gone
     releases = gathered.facts_cache.releases
     entries, unknown = _known(folder, facts_cache, learned)
 
@@ -172,7 +173,7 @@ def learn_file(
     etag: str,
     written: MetadataWrites | None = None,
     *,
-    releases: dict[str, ReleaseInfo] | None = None,
+    releases: MutableMapping[str, ReleaseInfo] | None = None,
 ) -> Entry:
     """Stream the file once, only if its ETag is still `etag` (`PreconditionFailed` if not,
     `NotFound` if it is gone): hash it, inspect it, and write its `.metadata` (wheels), noting
@@ -212,7 +213,7 @@ def learn_file(
 
 
 def _backfill_release(
-    store: Storage, key: str, dist: Distribution, releases: dict[str, ReleaseInfo]
+    store: Storage, key: str, dist: Distribution, releases: MutableMapping[str, ReleaseInfo]
 ) -> None:
     """A release indexed before pyshelf kept release metadata (no entry yet) gets it from its
     wheel's `.metadata` object (one GET, once: the listing path only, never the hot path)."""
@@ -224,7 +225,10 @@ def _backfill_release(
 
 
 def learn_release(
-    store: Storage, dist: Distribution, core_metadata: bytes, releases: dict[str, ReleaseInfo]
+    store: Storage,
+    dist: Distribution,
+    core_metadata: bytes,
+    releases: MutableMapping[str, ReleaseInfo],
 ) -> None:
     """The release's page metadata, once: from its first file whose metadata is read. Its long
     description, rendered and sanitised, is written beside the human page (not conditional:
