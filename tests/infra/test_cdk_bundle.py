@@ -38,6 +38,7 @@ LAMBDA_MODULES = [
     "pyshelf.core.errors",
     "pyshelf.core.events",
     "pyshelf.core.facts_cache",
+    "pyshelf.core.facts_entries",
     "pyshelf.core.filenames",
     "pyshelf.core.human",
     "pyshelf.core.inspection",

@@ -98,8 +98,12 @@ def take(browser: str, index_url: str, folder: Path) -> dict[str, Path]:
         url = index_url + shot.path
         screenshot(browser, url, shot.size, out)
         check_png(out, shot.size)
-        dom = dump_dom(browser, url)
-        assert shot.text in dom, f"{shot.name}: {shot.text!r} not in the DOM of {url}"
+        # The README arrives by the page's own fetch: on a loaded machine it can miss the
+        # virtual-time budget, so the DOM is looked at up to three times.
+        doms = (dump_dom(browser, url) for _ in range(3))
+        assert any(shot.text in dom for dom in doms), (
+            f"{shot.name}: {shot.text!r} not in the DOM of {url}"
+        )
         taken[shot.name] = out
     return taken
 
