@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import boto3
 from botocore.stub import ANY, Stubber
@@ -44,6 +45,30 @@ def test_an_overwrite_invalidates_every_path_of_the_file(store: MemoryStore) -> 
     handle_event(sqs_event(created(WHEEL, "alpha/alpha-1.0.tar.gz")), store, None, edge)
     put(store, WHEEL, wheel("alpha", "1.0", ">=3.12"))
     handle_event(sqs_event(created(WHEEL)), store, None, edge)
+    assert edge.batches == [WHEEL_PATHS]
+
+
+class FailingPageWrite(MemoryStore):
+    """A store on which every write of a project page fails (after the facts cache write)."""
+
+    def put(self, key: str, body: bytes, **kwargs: Any) -> str:
+        if key.endswith("/index.html"):
+            raise OSError("page write failed")
+        return super().put(key, body, **kwargs)
+
+
+def test_an_overwrite_is_invalidated_even_when_indexing_fails_after_the_cache_write(
+    store: MemoryStore,
+) -> None:
+    """The cache already holds the new bytes, so a redelivery would see no difference: the
+    invocation that wrote it invalidates, though its message fails."""
+    put(store, WHEEL, wheel("alpha", "1.0"))
+    handle_event(sqs_event(created(WHEEL)), store)
+    put(store, WHEEL, wheel("alpha", "1.0", ">=3.12"))
+    edge = RecordingInvalidator()
+    failing = FailingPageWrite(store.bucket, store.contents)
+    response = handle_event(sqs_event(created(WHEEL)), failing, None, edge)
+    assert response["batchItemFailures"]
     assert edge.batches == [WHEEL_PATHS]
 
 

@@ -60,8 +60,8 @@ def test_an_added_file_costs_no_list_and_at_most_16_requests(grown: MemoryStore)
 def test_with_edge_invalidation_as_deployed_still_no_list_and_at_most_16(
     grown: MemoryStore,
 ) -> None:
-    """The stack always sets DISTRIBUTION_ID: the handler then also reads the facts cache
-    before and after indexing (docs/deploy.md)."""
+    """The stack always sets DISTRIBUTION_ID: what to invalidate comes from the cache writes
+    the event makes anyway, so invalidation costs no request (docs/deploy.md)."""
     store, counting = counted(grown)
     put(store, "big/big-2.0-py3-none-any.whl", wheel("big", "2.0"))
     event = sqs_event(created("big/big-2.0-py3-none-any.whl"))
@@ -70,6 +70,11 @@ def test_with_edge_invalidation_as_deployed_still_no_list_and_at_most_16(
     calls = counting.requests.take()
     assert by_kind(calls)["LIST"] == 0, calls
     assert len(calls) <= MAX_REQUESTS, by_kind(calls)
+    put(store, "big/big-3.0-py3-none-any.whl", wheel("big", "3.0"))
+    assert handle_event(sqs_event(created("big/big-3.0-py3-none-any.whl")), counting) == {
+        "batchItemFailures": []
+    }
+    assert len(counting.requests.take()) == len(calls)  # the same requests as without it
     assert "big-2.0-py3-none-any.whl" in files_of(store, "big")
     assert edge.batches == []  # a new file: nothing to invalidate
 

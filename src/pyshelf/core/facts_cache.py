@@ -100,6 +100,16 @@ class FactsCache:
         """filename -> (file sha256, `.metadata` sha256), rejected files included."""
         return {name: digests_of(value) for name, value in self.files.in_order()}
 
+    def replaced_since(self, before: FactsCache) -> set[str]:
+        """The files of `before` that this cache no longer has, or has with other bytes or
+        another `.metadata` (their sha256s differ)."""
+        return {
+            name
+            for name, value in before.files.in_order()
+            if (now := self.files.raw_or_none(name)) is not value
+            and (now is None or digests_of(now) != digests_of(value))
+        }
+
     def refresh(self) -> int:
         """Render the fragment of every file whose remembered one is missing, of another format,
         or of another yank state; the number rendered."""

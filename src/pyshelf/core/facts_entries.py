@@ -71,6 +71,9 @@ class Entries(MutableMapping[str, Entry]):
         """The entry as it is held (a `RawEntry` until looked up)."""
         return self._items[name]
 
+    def raw_or_none(self, name: str) -> Entry | RawEntry | None:
+        return self._items.get(name)
+
     def __setitem__(self, name: str, entry: Entry) -> None:
         old = self._items.get(name)
         if old is None:

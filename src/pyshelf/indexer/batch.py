@@ -189,16 +189,17 @@ def _index_watched(
     *,
     deadline: Deadline,
 ) -> ProjectResult:
-    """`_index`, noting the edge paths of what changed (even when indexing fails half-way:
-    the cache may have been written, and a redelivery would not see the difference)."""
+    """`_index`, noting the edge paths of the files it replaced or removed, as its cache writes
+    saw them (even when indexing fails half-way: the cache may have been written, and a
+    redelivery would not see the difference)."""
     edge.add(project, plan.gone[project])
     if project in plan.relist:  # the first delivery may have indexed, then failed
         edge.add(project, _filenames(plan.keys[project]))
-    before = edge.snapshot(project)
+    result = ProjectResult(project)
     try:
-        return _index(store, project, plan, project_set, deadline)
+        return _index(store, project, plan, project_set, deadline=deadline, result=result)
     finally:
-        edge.compare(project, before)
+        edge.add(project, result.replaced)
 
 
 def _later(
@@ -260,17 +261,26 @@ def _index(
     project: NormalizedName,
     plan: Plan,
     project_set: ProjectSet | None,
+    *,
     deadline: Deadline,
+    result: ProjectResult,
 ) -> ProjectResult:
     if project not in plan.relist:
         try:
             return apply_events(
-                store, project, plan.keys[project], project_set=project_set, deadline=deadline
+                store,
+                project,
+                plan.keys[project],
+                project_set=project_set,
+                deadline=deadline,
+                result=result,
             )
         except NeedsListing as exc:
             log.warning("%s; regenerating from a listing", exc)
             plan.relist.add(project)  # so that a continuation lists it too
-    return regenerate_project(store, project, project_set=project_set, deadline=deadline)
+    return regenerate_project(
+        store, project, project_set=project_set, deadline=deadline, result=result
+    )
 
 
 def _regenerate_root(

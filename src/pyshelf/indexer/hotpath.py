@@ -75,11 +75,12 @@ def apply_events(
     *,
     project_set: ProjectSet | None = None,
     deadline: Deadline = UNLIMITED,
+    result: ProjectResult | None = None,
 ) -> ProjectResult:
     """Bring the project's facts cache and pages up to date for `keys` (filed distributions
     and yank records of `project`). `NeedsListing` when the cache is unreadable; `Unfinished`
     when the deadline left some new files unread (the others are written)."""
-    result = ProjectResult(project)
+    result = result or ProjectResult(project)
     written: MetadataWrites = {}
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
@@ -123,6 +124,7 @@ def _attempt(
     human = Human.SKIP
     if body != (blob.body if blob else b""):
         etag = write_cache(store, project, body, blob)
+        result.replaced |= new.replaced_since(cache)
         result.changed = True
         result.root_affected |= cache.empty != new.empty
         _verify(store, seen)

@@ -5,12 +5,12 @@ invalidates every path that reaches it: `/<project>/<file>`, `/simple/<project>/
 `MAX_PATHS` become the wildcards `/<project>/*` and `/simple/<project>/*` per project
 (CloudFront bills invalidation paths past the first 1,000 a month, a wildcard counting as one).
 
-Where it learns: `EdgeChanges` reads a project's facts cache before and after the indexer
-updates it and compares what the edge may hold of each entry (the sha256 of the file and of its
-`.metadata`: the same bytes written again, with a new ETag or not, leave nothing stale and
-cost no invalidation); a removal event of a
-filed distribution counts too, and so does every event key of a redelivered message (its first
-delivery may have updated the cache and then failed before invalidating)."""
+Where it learns: each write of a project's facts cache notes the files it replaced or removed
+(`ProjectResult.replaced`: their sha256 or `.metadata` sha256 changed, or they went), so an event
+costs no extra request; a removal event of a filed distribution counts too, and so does every
+event key of a redelivered message (its first delivery may have updated the cache and then
+failed before invalidating). A reindex request (`EdgeChanges.snapshot` and `compare`) reads each
+project's cache before and after instead."""
 
 from __future__ import annotations
 

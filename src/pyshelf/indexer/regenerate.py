@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packaging.utils import NormalizedName
 
@@ -67,6 +67,8 @@ class ProjectResult:
     # so the project set may have changed and the root must be regenerated.
     root_affected: bool = False
     joined: bool = False  # some attempt added the project to the private set
+    # Files a cache write of any attempt replaced or removed (their edge paths are stale).
+    replaced: set[str] = field(default_factory=set)
     state: State | None = None  # the state this invocation last wrote to the private set
     # The summary of the project's latest release changed (None: the project has no files):
     # the human root shows it (`pyshelf.indexer.summaries`).
@@ -96,14 +98,16 @@ def regenerate_project(
     check_bytes: bool = False,
     project_set: ProjectSet | None = None,
     deadline: Deadline = UNLIMITED,
+    result: ProjectResult | None = None,
 ) -> ProjectResult:
-    """Make the project's pages, `.metadata` files and facts cache match its folder.
+    """Make the project's pages, `.metadata` files and facts cache match its folder (noting
+    in `result`, if given, what it did even when it fails half-way).
 
     `check_bytes` (reindex) compares the pages' stored bytes with what they should be, instead
     of trusting their `x-amz-meta-sha256`, which any writer can set: a forged page is repaired.
     `Contended` (the private set kept changing) is left to the caller, like any store error;
     `Unfinished` when the deadline stopped the reads (the rest is to be handed on)."""
-    result = ProjectResult(project)
+    result = result or ProjectResult(project)
     learned: Learned = {}
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
@@ -253,6 +257,7 @@ def _project_attempt(
     etag = cached.etag if cached else None
     if body != (cached.body if cached else b""):
         etag = write_cache(store, project, body, cached)
+        result.replaced |= new.replaced_since(facts_cache)
         wrote = True
         result.root_affected |= had_files != (not new.empty)
     result.note_summary(facts_cache.summary if had_files else None, new.summary)
