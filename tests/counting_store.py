@@ -86,6 +86,14 @@ class CountingStore:
             self._note("GET", key, received=len(blob.body) if blob else 0)
         return blob
 
+    def get_unless(self, key: str, etag: str | None) -> Blob | None:
+        blob = None
+        try:
+            blob = self.inner.get_unless(key, etag)
+        finally:
+            self._note("GET", key, received=len(blob.body) if blob else 0)
+        return blob
+
     def download(self, key: str, into: IO[bytes], *, if_match: str | None) -> ObjectInfo:
         info = None
         try:

@@ -15,9 +15,13 @@ import pytest
 from distbuild import sdist, wheel
 from eventjson import created, removed, sqs_event
 from index_checks import assert_index_matches_bucket
-from storage_reads import put
+from packaging.utils import canonicalize_name
+from storage_reads import body, put
 
+from pyshelf.core import layout
+from pyshelf.core.facts_cache import FactsCache
 from pyshelf.indexer.batch import handle_event
+from pyshelf.indexer.recent import RECENT
 from pyshelf.storage.memory import MemoryStore
 
 KEY = "alpha/alpha-1.0-py3-none-any.whl"
@@ -112,3 +116,25 @@ def test_every_order_of_changes_to_one_key(
         except AssertionError as exc:
             raise AssertionError(f"A held before its request #{at}: {exc}") from exc
     assert at >= 4  # A was held before each of its requests (4 at least: pages, cache, key)
+
+
+def test_a_remembered_cache_is_used_only_while_it_is_the_current_version(
+    store: MemoryStore,
+) -> None:
+    """A warm process remembers the cache version it wrote last; another writer's newer version
+    (another container) is read and parsed, never mistaken for the remembered one."""
+    put(store, "alpha/alpha-1.0.tar.gz", sdist("alpha", "1.0"))
+    assert handle_event(sqs_event(created("alpha/alpha-1.0.tar.gz")), store) == {
+        "batchItemFailures": []
+    }
+    blob, cache = RECENT.read(store, canonicalize_name("alpha"))
+    assert blob is not None and cache is not None and cache.listed == 1
+    other = MemoryStore(store.bucket, store.contents)  # another container, same bucket
+    put(other, "alpha/alpha-2.0.tar.gz", sdist("alpha", "2.0"))
+    key = layout.facts_cache_key(canonicalize_name("alpha"))
+    newer = FactsCache.loads(body(other, key)).copy()
+    newer.files["alpha-2.0.tar.gz"] = newer.files["alpha-1.0.tar.gz"]
+    store.put(key, newer.dumps(), content_type="application/gzip")  # not through RECENT
+    again_blob, again = RECENT.read(store, canonicalize_name("alpha"))
+    assert again_blob is not None and again is not None
+    assert again_blob.etag != blob.etag and again.listed == 2

@@ -61,6 +61,7 @@ LAMBDA_MODULES = [
     "pyshelf.indexer.private_set",
     "pyshelf.indexer.project_set",
     "pyshelf.indexer.reading",
+    "pyshelf.indexer.recent",
     "pyshelf.indexer.refile",
     "pyshelf.indexer.regenerate",
     "pyshelf.indexer.requested",

@@ -82,6 +82,16 @@ def test_download_of_a_changed_object_fails_and_writes_nothing(subject: Subject)
     assert into.getvalue() == b""
 
 
+def test_get_unless_sends_no_body_while_the_version_is_the_one_named(subject: Subject) -> None:
+    store = subject.store
+    old = store.put("k", b"old", content_type=TYPE)
+    assert store.get_unless("k", old) == Blob(b"", old, unchanged=True)
+    new = store.put("k", b"new", content_type=TYPE)
+    assert store.get_unless("k", old) == Blob(b"new", new)
+    assert store.get_unless("k", None) == Blob(b"new", new)
+    assert store.get_unless("gone", old) is None
+
+
 def test_missing_objects(subject: Subject) -> None:
     store = subject.store
     assert store.head("gone") is None

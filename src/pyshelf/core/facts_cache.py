@@ -19,7 +19,6 @@ import json
 import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 
 from packaging.utils import NormalizedName
@@ -36,8 +35,8 @@ from pyshelf.core.facts_entries import (
     fragment_state,
     fragments,
     human_row_of,
-    raw_of,
     rejected_of,
+    release_key,
     rendered_of,
     uploaded_of,
     version_of,
@@ -160,50 +159,42 @@ class FactsCache:
             return self.page_bodies(project)
         if not rows:
             return {}
-        anchors: list[str] = []
-        entries: list[str] = []
-        versions: list[str] = []
-        for name, _uploaded, rendered in rows:
-            html, json_entry = fragments(rendered)
-            anchors.append(html)
-            entries.append(json_entry)
-            if not versions or version_of(name) != version_of(versions[-1]):
-                versions.append(name)  # the first filename of each version
+        pairs = [fragments(rendered) for _name, rendered in rows]
+        releases = _by_release(rows)
         html_key, json_key = layout.page_keys(project)
         return {
-            html_key: render.project_html_of(project, anchors),
-            json_key: render.project_json_of(project, entries, list(map(version_text, versions))),
-            layout.human_page_key(project): self._human_page(project, rows),
+            html_key: render.project_html_of(project, [html for html, _ in pairs]),
+            json_key: render.project_json_of(
+                project, [entry for _, entry in pairs], [version_text(n) for n, _, _ in releases]
+            ),
+            layout.human_page_key(project): self._human_page(project, releases),
         }
 
-    def _rows(self) -> list[tuple[str, datetime, Rendered | RawEntry]] | None:
-        """(filename, upload time, fragments) of every listed file, in page order; None when a
-        listed file has no fragment."""
+    def _rows(self) -> list[tuple[str, Rendered | RawEntry]] | None:
+        """(filename, fragments) of every listed file, in page order; None when a listed file
+        has no fragment."""
         rows = []
         for name, value in self.files.in_order():
             if rejected_of(value) is not None or version_of(name) is None:
                 continue
             if (rendered := rendered_of(value)) is None:
                 return None
-            rows.append((name, uploaded_of(value), rendered))
+            rows.append((name, rendered))
         return rows
 
-    def _human_page(
-        self, project: NormalizedName, rows: list[tuple[str, datetime, Rendered | RawEntry]]
-    ) -> bytes:
+    def _human_page(self, project: NormalizedName, releases: list[_Release]) -> bytes:
         yanked = self.yanked()
-        grouped: dict[Version, list[tuple[datetime, str]]] = {}
-        for name, uploaded, rendered in rows:
-            version = version_of(name)
+        shown = []
+        for first, names, rendered in releases:
+            version = version_of(first)
             assert version is not None  # `_rows` keeps only distributions
-            grouped.setdefault(version, []).append((uploaded, human_row_of(rendered)))
-        releases = [
-            human.ReleaseRows(v, yanked.get(v), max(t for t, _ in items), [r for _, r in items])
-            for v, items in grouped.items()
-        ]
-        latest = latest_release(list(grouped), yanked)
+            uploaded = max(uploaded_of(self.files.raw(name)) for name in names)
+            reason = yanked.get(version) if yanked else None
+            rows = [human_row_of(r) for r in rendered]
+            shown.append(human.ReleaseRows(version, reason, uploaded, rows, version_text(first)))
+        latest = latest_release([r.version for r in shown], yanked)
         info = self.releases.get(str(latest)) if latest else None
-        return human.project_page(project, releases, info, latest)
+        return human.project_page(project, shown, info, latest)
 
     def _listed_versions(self) -> list[Version]:
         """The versions of the listed files, ascending (page order), each once."""
@@ -232,8 +223,7 @@ class FactsCache:
         if self.empty and not (keep_rejected and self.files):
             return b""
         self.refresh()  # fragments are stored with the facts
-        document = {
-            "files": {name: raw_of(value) for name, value in self.files.in_order()},
+        rest: dict[str, Any] = {
             "fresh": render.FRAGMENT_VERSION if self.fresh else None,
             "order": PAGE_ORDER,
             "schema": SCHEMA,
@@ -242,9 +232,11 @@ class FactsCache:
         listed = {str(v) for v in self._listed_versions()}  # releases of gone files go
         releases = {v: self.releases.raw(v) for v in sorted(self.releases) if v in listed}
         if releases:
-            document["releases"] = releases
-        data = json.dumps(document, separators=(",", ":")).encode()
-        return gzip.compress(data, compresslevel=CACHE_GZIP_LEVEL, mtime=0)
+            rest["releases"] = releases
+        # {"files":{...},<rest>}: the files' members as `Entries.texts` keeps them
+        tail = json.dumps(rest, separators=(",", ":"))[1:]
+        data = '{"files":{' + ",".join(self.files.texts()) + "}," + tail
+        return gzip.compress(data.encode(), compresslevel=CACHE_GZIP_LEVEL, mtime=0)
 
     @classmethod
     def parse(cls, data: bytes) -> FactsCache | None:
@@ -284,6 +276,24 @@ def _readable(value: Any) -> bool:
         return False
     rendered = value.get("rendered")
     return rendered is None or (isinstance(rendered, dict) and rendered.keys() >= _FRAGMENT_KEYS)
+
+
+_Release = tuple[str, list[str], list["Rendered | RawEntry"]]
+"""A release of a page: its first filename, its filenames and their fragments."""
+
+
+def _by_release(rows: list[tuple[str, Rendered | RawEntry]]) -> list[_Release]:
+    """The rows (in page order, so a release's files are adjacent) grouped by release."""
+    releases: list[_Release] = []
+    last = None
+    for name, rendered in rows:
+        key = release_key(name)
+        if key != last:
+            releases.append((name, [], []))
+            last = key
+        releases[-1][1].append(name)
+        releases[-1][2].append(rendered)
+    return releases
 
 
 def latest_release(ascending: list[Version], yanked: Mapping[Version, str]) -> Version | None:

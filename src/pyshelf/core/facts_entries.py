@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import bisect
 import functools
+import json
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from packaging.utils import canonicalize_version
 from packaging.version import Version
 
 from pyshelf.core.filenames import NotADistribution, parse_distribution
@@ -49,7 +51,7 @@ class Entry:
 class Entries(MutableMapping[str, Entry]):
     """filename -> Entry, in page order once `in_order` was called."""
 
-    __slots__ = ("_items", "_rejected", "_unplaced", "generation", "touched")
+    __slots__ = ("_items", "_rejected", "_texts", "_unplaced", "generation", "touched")
 
     def __init__(
         self, items: Mapping[str, Entry | RawEntry] | None = None, *, ordered: bool = False
@@ -60,6 +62,7 @@ class Entries(MutableMapping[str, Entry]):
         self.touched: set[str] = set(self._items)
         """Names set since the owner last cleared it (`FactsCache.refresh`)."""
         self.generation = 0  # counts changes (for what is derived from all entries)
+        self._texts: dict[str, str] = {}  # name -> `"name":{entry}` as last written
 
     def __getitem__(self, name: str) -> Entry:
         value = self._items[name]
@@ -84,12 +87,14 @@ class Entries(MutableMapping[str, Entry]):
         self._items[name] = entry
         self.touched.add(name)
         self.generation += 1
+        self._texts.pop(name, None)
 
     def __delitem__(self, name: str) -> None:
         self._rejected -= rejected_of(self._items.pop(name)) is not None
         self._unplaced.discard(name)
         self.touched.discard(name)
         self.generation += 1
+        self._texts.pop(name, None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
@@ -112,7 +117,19 @@ class Entries(MutableMapping[str, Entry]):
         twin._rejected = self._rejected
         twin.touched = set(self.touched)
         twin.generation = self.generation
+        twin._texts = dict(self._texts)
         return twin
+
+    def texts(self) -> list[str]:
+        """Each entry as its `"filename":{...}` JSON member, in page order: serialised once
+        per entry and kept (an event changes one entry of thousands)."""
+        texts = self._texts
+        out = []
+        for name, value in self.in_order():
+            if (text := texts.get(name)) is None:
+                text = texts[name] = f"{_dumps(name)}:{_dumps(raw_of(value))}"
+            out.append(text)
+        return out
 
     def in_order(self) -> list[tuple[str, Entry | RawEntry]]:
         """Every (filename, entry or raw entry), in page order."""
@@ -226,6 +243,13 @@ def version_of(filename: str) -> Version | None:
 
 
 @functools.lru_cache(maxsize=1 << 17)
+def release_key(filename: str) -> str:
+    """The version a filename carries, canonical: equal for equal versions (`1.0`, `1.0.0`)."""
+    version = version_of(filename)
+    return canonicalize_version(version) if version is not None else ""
+
+
+@functools.lru_cache(maxsize=1 << 17)
 def version_text(filename: str) -> str:
     return str(version_of(filename))
 
@@ -260,6 +284,10 @@ def entry_of(value: RawEntry) -> Entry:
     return Entry(
         FileFacts(**value), uploaded, Rendered(**rendered) if rendered is not None else None
     )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _flat(record: FileFacts | Rendered) -> dict[str, Any]:

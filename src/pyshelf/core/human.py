@@ -44,6 +44,7 @@ class ReleaseRows:
     yanked: str | None
     uploaded: datetime  # the latest upload among its files
     rows: Sequence[str]
+    text: str = ""  # the version as its first file names it (default: `str(version)`)
 
     @property
     def uploaded_text(self) -> str:
@@ -100,7 +101,7 @@ _TABLE_HEAD = (
 def _section(r: ReleaseRows, *, first: bool) -> str:
     """A release's section, remembered: an event changes one release of a project, so the
     sections of the others are reused (per warm Lambda container, keyed by all they show)."""
-    return _release_section(str(r.version), r.yanked, r.uploaded, tuple(r.rows), first)
+    return _release_section(r.text or str(r.version), r.yanked, r.uploaded, tuple(r.rows), first)
 
 
 @functools.lru_cache(maxsize=1 << 15)

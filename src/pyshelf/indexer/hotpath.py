@@ -34,6 +34,7 @@ from pyshelf.indexer.file_facts import MetadataWrites, learn_file, read_yank
 from pyshelf.indexer.follow import CacheVersion, Human, follow, read_pages
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.reading import read_all
+from pyshelf.indexer.recent import RECENT
 from pyshelf.indexer.regenerate import (
     MAX_ATTEMPTS,
     ProjectResult,
@@ -105,8 +106,7 @@ def _attempt(
     """One attempt; the keys left for later (their files were not read in time)."""
     project = result.project
     pages = read_pages(store, project, check_bytes=False, human=Human.SKIP)
-    blob = store.get(layout.facts_cache_key(project))
-    cache = FactsCache.parse(blob.body) if blob else FactsCache()
+    blob, cache = RECENT.read(store, project)  # parsed again only if it is not the one remembered
     if cache is None:
         raise NeedsListing(f"{project}: the facts cache is unreadable")
     seen = [_look(store, key) for key in keys]  # after the cache read: never older than it
@@ -124,6 +124,7 @@ def _attempt(
     human = Human.SKIP
     if body != (blob.body if blob else b""):
         etag = write_cache(store, project, body, blob)
+        RECENT.remember(store, project, etag, body, new)
         result.replaced |= new.replaced_since(cache)
         result.changed = True
         result.root_affected |= cache.empty != new.empty

@@ -57,6 +57,7 @@ class Head:
 class Blob:
     body: bytes
     etag: str
+    unchanged: bool = False  # `get_unless`: still the version named (no body was sent)
 
 
 class Storage(Protocol):
@@ -72,6 +73,11 @@ class Storage(Protocol):
 
     def get(self, key: str) -> Blob | None:
         """The whole object; None if it does not exist."""
+        ...
+
+    def get_unless(self, key: str, etag: str | None) -> Blob | None:
+        """`get`, unless the object's ETag is still `etag`: then an empty Blob marked
+        `unchanged` (S3 answers such a conditional GET with 304 and no body)."""
         ...
 
     def download(self, key: str, into: IO[bytes], *, if_match: str | None) -> ObjectInfo:

@@ -85,6 +85,12 @@ class MemoryStore:
         stored = self.stored(key)
         return Blob(stored.body, stored.etag) if stored else None
 
+    def get_unless(self, key: str, etag: str | None) -> Blob | None:
+        blob = self.get(key)
+        if blob is not None and etag is not None and blob.etag == etag:
+            return Blob(b"", etag, unchanged=True)
+        return blob
+
     def download(self, key: str, into: IO[bytes], *, if_match: str | None) -> ObjectInfo:
         with self.contents.lock:
             stored = self._check(key, if_match=if_match, if_none_match=False)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 _PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 COPY_LIMIT = 5 * 1024**3
+NOT_MODIFIED = 304
 
 
 def error_code(exc: ClientError) -> str:
@@ -57,6 +58,19 @@ class S3Store:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
+            if is_missing(exc):
+                return None
+            raise
+        return Blob(response["Body"].read(), response["ETag"])
+
+    def get_unless(self, key: str, etag: str | None) -> Blob | None:
+        if etag is None:
+            return self.get(key)
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key, IfNoneMatch=etag)
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == NOT_MODIFIED:
+                return Blob(b"", etag, unchanged=True)
             if is_missing(exc):
                 return None
             raise
