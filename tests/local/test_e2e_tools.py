@@ -105,3 +105,45 @@ def test_pip_compile(index: served.Served, env: dict[str, str], tmp_path: Path) 
     compiled = (tmp_path / "requirements.txt").read_text()
     assert f"{PROJECT}=={VERSION}" in compiled
     assert index.index_url not in compiled, "the URL (a token with it) stays out of the file"
+
+
+def _uvx(tool: str, env: dict[str, str]) -> list[str]:
+    """A tool from PyPI through uvx (uv's own cache: fetched once per machine)."""
+    env.pop("UV_CACHE_DIR", None)
+    return [served.tool("uvx"), "--python", sys.executable, "--from", tool, tool]
+
+
+def test_tox(index: served.Served, env: dict[str, str], tmp_path: Path) -> None:
+    """The `[testenv]` block as the doc shows it, with a dependency and a command added."""
+    (tmp_path / "tox.ini").write_text(
+        "[tox]\nno_package = true\n\n"
+        + block("tox", index.index_url)
+        + f"deps = {PROJECT}\n"
+        + 'commands = python -c "import acme_lib_mod; print(acme_lib_mod.VERSION)"\n'
+    )
+    result = served.run([*_uvx("tox", env), "-e", "py"], env, cwd=tmp_path)
+    assert f"{VERSION}\n" in result.stdout, result.stdout
+
+
+def test_nox(index: served.Served, env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "noxfile.py").write_text(block("nox", index.index_url))
+    result = served.run([*_uvx("nox", env), "--no-color"], env, cwd=tmp_path)
+    assert f"{VERSION}\n" in result.stdout + result.stderr
+
+
+def test_poetry_primary_source(index: served.Served, env: dict[str, str], tmp_path: Path) -> None:
+    """`poetry lock` of a project with the doc's source: resolved from pyshelf alone."""
+    poetry = Path(__file__).resolve().parents[2] / ".venv-publishers" / "bin" / "poetry"
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.11"\n'
+        f'dependencies = ["{PROJECT}"]\n\n' + block("poetry", index.index_url)
+    )
+    env["POETRY_CACHE_DIR"] = str(tmp_path / "poetry-cache")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    served.run([str(poetry), "lock", "--no-interaction"], env, cwd=tmp_path)
+    lock = (tmp_path / "poetry.lock").read_text()
+    entry = re.search(rf'\[\[package\]\]\nname = "{PROJECT}"\n(.*?)\n\n\[', lock, re.DOTALL)
+    assert entry, lock
+    assert f'version = "{VERSION}"' in entry.group(1)
+    source = f'type = "legacy"\nurl = "{index.index_url.rstrip("/")}"\nreference = "pyshelf"'
+    assert source in lock, lock
