@@ -5,8 +5,10 @@
      "projects": [{"name": NAME, "keys": [KEY, ...], "listing": BOOL, "gone": [FILENAME, ...]}]}
 
 Per project: the event keys still to look at, whether it must be regenerated from a listing
-(a redelivery, or a listing cut short: its folder is listed again) and the filenames removed
-by its events (their edge paths are invalidated when it is indexed). The message is new to SQS,
+(a redelivery, or a listing cut short: its folder is listed again), the filenames removed
+by its events (their edge paths are invalidated when it is indexed), and `"people": true` when
+its page for people is due (the event path writes pip's pages and leaves that page to a
+follow-up, one per burst: docs/pages.md). The message is new to SQS,
 so its receive count starts again at 1: handing work on uses up no retry.
 """
 
@@ -30,14 +32,18 @@ class ContinuedProject:
     keys: frozenset[str]
     listing: bool = False
     gone: frozenset[str] = frozenset()
+    people: bool = False  # the project's page for people is due
 
     def row(self) -> dict[str, Any]:
-        return {
+        row: dict[str, Any] = {
             "name": self.name,
             "keys": sorted(self.keys),
             "listing": self.listing,
             "gone": sorted(self.gone),
         }
+        if self.people:
+            row["people"] = True
+        return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +79,10 @@ def _project(row: Any) -> ContinuedProject:
         if _project_of(key) != name:
             raise ValueError(f"continuation: {key!r} is not an input of project {name}")
     gone = frozenset(_strings(row.get("gone", []), "gone"))
-    return ContinuedProject(name, keys, bool(row.get("listing", False)), gone)
+    people = row.get("people", False)
+    if not isinstance(people, bool):
+        raise ValueError(f"continuation: people must be true or false, not {people!r}")
+    return ContinuedProject(name, keys, bool(row.get("listing", False)), gone, people)
 
 
 def _strings(value: Any, what: str) -> Iterable[str]:
@@ -128,11 +137,13 @@ def _parts(project: ContinuedProject, limit: int) -> Iterable[ContinuedProject]:
     gone = project.gone
     for key in sorted(project.keys):
         if chunk and used + _encoded(key) > budget:
-            yield ContinuedProject(project.name, frozenset(chunk), project.listing, gone)
+            yield ContinuedProject(
+                project.name, frozenset(chunk), project.listing, gone, project.people
+            )
             chunk, used, gone = [], 0, frozenset()
         chunk.append(key)
         used += _encoded(key)
-    yield ContinuedProject(project.name, frozenset(chunk), project.listing, gone)
+    yield ContinuedProject(project.name, frozenset(chunk), project.listing, gone, project.people)
 
 
 def _encoded(text: str) -> int:

@@ -26,7 +26,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from packaging.utils import NormalizedName
@@ -38,7 +38,7 @@ from pyshelf.core.events import PLAIN_S3_EVENT, Message, ObjectEvent, messages_o
 from pyshelf.core.reindex_request import ReindexRequest
 from pyshelf.core.release_request import ReleaseRequest
 from pyshelf.indexer.deadline import UNLIMITED, Deadline
-from pyshelf.indexer.hotpath import NeedsListing, apply_events
+from pyshelf.indexer.hotpath import NeedsListing, apply_events, write_people_page
 from pyshelf.indexer.invalidation import EdgeChanges, Invalidator
 from pyshelf.indexer.project_set import ProjectSet
 from pyshelf.indexer.refile import refile
@@ -77,6 +77,11 @@ class Plan:
     gone: dict[NormalizedName, set[str]] = field(default_factory=lambda: defaultdict(set))
     retried: bool = False  # some message is a redelivery: re-check the root
     later: dict[NormalizedName, ContinuedProject] = field(default_factory=dict)  # handed on
+    # Pages for people: left by this batch's events to a follow-up (with a queue to send it
+    # on), and asked for by follow-ups, with their message IDs.
+    defer_people: bool = False
+    people_due: set[NormalizedName] = field(default_factory=set)
+    people: dict[NormalizedName, set[str]] = field(default_factory=lambda: defaultdict(set))
 
 
 def handle_event(
@@ -119,11 +124,12 @@ def _handle(
     requeue: Requeue | None,
 ) -> dict[str, Any]:
     messages = messages_of(event)
-    plan = Plan()
+    plan = Plan(defer_people=requeue is not None)
     edge = EdgeChanges(store, invalidator)
     for message in messages:
         _plan_message(store, message, plan)
     root_needed, summaries = _index_projects(store, plan, project_set, edge, deadline)
+    _people_pages(store, plan)
     root_needed |= plan.retried
     if root_needed:
         _regenerate_root(store, plan, summaries)
@@ -140,7 +146,7 @@ def _handle(
         )
     for message_id, release in plan.release:
         _release(store, message_id, release, plan, project_set)
-    _hand_on(plan, requeue)
+    _hand_on(store, plan, requeue)
     _invalidate(edge, plan)
     failures = sorted(plan.failed)
     if failures and messages[0].message_id == PLAIN_S3_EVENT:
@@ -174,6 +180,8 @@ def _index_projects(
             plan.failed |= message_ids
             continue
         root_needed |= result.root_affected or result.summary_changed
+        if result.people_due:
+            plan.people_due.add(project)
         if result.summary_changed:
             summaries[project] = result.summary
         log.info("%s: %d files, changed=%s", project, result.files, result.changed)
@@ -220,8 +228,23 @@ def _later(
     )
 
 
-def _hand_on(plan: Plan, requeue: Requeue | None) -> None:
-    """Send the continuation; its projects' messages fail instead if it cannot be sent."""
+def _people_pages(store: Storage, plan: Plan) -> None:
+    """Write the pages for people that follow-ups ask for (a project indexed in this batch has
+    had its page written with its other pages)."""
+    for project, message_ids in sorted(plan.people.items()):
+        if project in plan.projects:
+            continue
+        if not _people_page_written(store, project):
+            plan.failed |= message_ids
+
+
+def _hand_on(store: Storage, plan: Plan, requeue: Requeue | None) -> None:
+    """Send the continuation (with the pages for people left to a follow-up). If it cannot be
+    sent, the pages for people are written here instead, and the messages of work not done
+    fail (retried)."""
+    for project in plan.people_due:
+        left = plan.later.get(project) or ContinuedProject(project, frozenset())
+        plan.later[project] = replace(left, people=True)
     if not plan.later:
         return
     if requeue is not None:
@@ -233,8 +256,18 @@ def _hand_on(plan: Plan, requeue: Requeue | None) -> None:
             log.exception("could not hand work on; its messages will be retried")
     else:
         log.error("no queue to hand work on: %d project(s) will be retried", len(plan.later))
-    for project in plan.later:
-        plan.failed |= plan.projects[project]
+    for project, left in plan.later.items():
+        if left.keys or left.listing or not _people_page_written(store, project):
+            plan.failed |= plan.projects[project]
+
+
+def _people_page_written(store: Storage, project: NormalizedName) -> bool:
+    try:
+        write_people_page(store, project)
+    except Exception:
+        log.exception("%s: page for people failed; its messages will be retried", project)
+        return False
+    return True
 
 
 def _filenames(keys: set[str]) -> list[str]:
@@ -274,6 +307,7 @@ def _index(
                 project_set=project_set,
                 deadline=deadline,
                 result=result,
+                defer_people=plan.defer_people and project not in plan.people,
             )
         except NeedsListing as exc:
             log.warning("%s; regenerating from a listing", exc)
@@ -378,6 +412,10 @@ def _plan_message(store: Storage, message: Message, plan: Plan) -> None:
 
 def _plan_continuation(message_id: str, continuation: Continuation, plan: Plan) -> None:
     for item in continuation.projects:
+        if item.people:
+            plan.people[item.name].add(message_id)
+            if not item.keys and not item.listing:
+                continue  # only the page for people
         plan.projects[item.name].add(message_id)
         plan.keys[item.name] |= item.keys
         plan.gone[item.name] |= item.gone

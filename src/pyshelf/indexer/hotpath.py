@@ -77,6 +77,7 @@ def apply_events(
     project_set: ProjectSet | None = None,
     deadline: Deadline = UNLIMITED,
     result: ProjectResult | None = None,
+    defer_people: bool = False,
 ) -> ProjectResult:
     """Bring the project's facts cache and pages up to date for `keys` (filed distributions
     and yank records of `project`). `NeedsListing` when the cache is unreadable; `Unfinished`
@@ -85,7 +86,15 @@ def apply_events(
     written: MetadataWrites = {}
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            left = _attempt(store, result, sorted(keys), written, project_set, deadline=deadline)
+            left = _attempt(
+                store,
+                result,
+                sorted(keys),
+                written,
+                project_set,
+                deadline=deadline,
+                defer_people=defer_people,
+            )
             if left:
                 raise Unfinished(result, left)
             return result
@@ -102,8 +111,10 @@ def _attempt(
     project_set: ProjectSet | None,
     *,
     deadline: Deadline,
+    defer_people: bool,
 ) -> frozenset[str]:
-    """One attempt; the keys left for later (their files were not read in time)."""
+    """One attempt; the keys left for later (their files were not read in time). With
+    `defer_people` the page for people is left to a follow-up (`result.people_due`)."""
     project = result.project
     pages = read_pages(store, project, check_bytes=False, human=Human.SKIP)
     blob, cache = RECENT.read(store, project)  # parsed again only if it is not the one remembered
@@ -129,8 +140,11 @@ def _attempt(
         result.changed = True
         result.root_affected |= cache.empty != new.empty
         _verify(store, seen)
-        human = Human.BLIND
-        pages.append(Derived(layout.human_page_key(project), None, blind=True))
+        if defer_people:
+            result.people_due = True
+        else:
+            human = Human.BLIND
+            pages.append(Derived(layout.human_page_key(project), None, blind=True))
     result.note_summary(None if cache.empty else cache.summary, new.summary)
     result.changed |= follow(store, project, CacheVersion(etag, new), pages, human=human)
     private_state_follows(store, project_set, result)
@@ -217,3 +231,15 @@ def _verify(store: Storage, seen: list[_Seen]) -> None:
         head = store.head(item.key)
         if (head.etag if head else None) != item.etag:
             raise _Changed(f"{posixpath.basename(item.key)} changed while the cache was written")
+
+
+def write_people_page(store: Storage, project: NormalizedName) -> bool:
+    """The follow-up of events that left the page for people (`defer_people`): bring it to the
+    facts cache version now current, conditionally, as the pages follow the cache. True if it
+    was written or deleted."""
+    pages = [Derived.read(store, layout.human_page_key(project))]
+    blob, cache = RECENT.read(store, project)
+    if cache is None:
+        raise NeedsListing(f"{project}: the facts cache is unreadable")
+    version = CacheVersion(blob.etag if blob else None, cache)
+    return follow(store, project, version, pages, human=Human.READ)

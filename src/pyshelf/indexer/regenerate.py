@@ -67,6 +67,8 @@ class ProjectResult:
     # so the project set may have changed and the root must be regenerated.
     root_affected: bool = False
     joined: bool = False  # some attempt added the project to the private set
+    # The event path wrote the cache and left the page for people to a follow-up message.
+    people_due: bool = False
     # Files a cache write of any attempt replaced or removed (their edge paths are stale).
     replaced: set[str] = field(default_factory=set)
     state: State | None = None  # the state this invocation last wrote to the private set
