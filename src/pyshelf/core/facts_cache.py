@@ -34,11 +34,10 @@ from pyshelf.core.facts_entries import (
     digests_of,
     fragment_state,
     fragments,
-    human_row_of,
     rejected_of,
     release_key,
     rendered_of,
-    uploaded_of,
+    row_facts_of,
     version_of,
     version_text,
 )
@@ -125,10 +124,7 @@ class FactsCache:
                 continue
             entry = self.files[name]
             fragment = render.file_fragment(_indexed(name, version, entry, state[1]))
-            indexed = _indexed(name, version, entry, state[1])
-            rendered = Rendered(
-                state[0], state[1], fragment.html, fragment.json, human.file_row(indexed)
-            )
+            rendered = Rendered(state[0], state[1], fragment.html, fragment.json)
             self.files[name] = Entry(entry.facts, entry.upload_time, rendered)
             count += 1
         self._fresh = fresh
@@ -185,12 +181,13 @@ class FactsCache:
     def _human_page(self, project: NormalizedName, releases: list[_Release]) -> bytes:
         yanked = self.yanked()
         shown = []
-        for first, names, rendered in releases:
+        for first, names, _rendered in releases:
             version = version_of(first)
             assert version is not None  # `_rows` keeps only distributions
-            uploaded = max(uploaded_of(self.files.raw(name)) for name in names)
+            facts = [row_facts_of(self.files.raw(name)) for name in names]
+            uploaded = max(f[2] for f in facts)
             reason = yanked.get(version) if yanked else None
-            rows = [human_row_of(r) for r in rendered]
+            rows = [human.cached_file_row(n, *f) for n, f in zip(names, facts, strict=True)]
             shown.append(human.ReleaseRows(version, reason, uploaded, rows, version_text(first)))
         latest = latest_release([r.version for r in shown], yanked)
         info = self.releases.get(str(latest)) if latest else None

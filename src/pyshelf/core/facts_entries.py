@@ -38,7 +38,6 @@ class Rendered:
     yanked: str | None
     html: str
     json: str
-    human: str = ""  # the row of the human project page
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,17 +212,13 @@ def fragments(rendered: Rendered | RawEntry) -> tuple[str, str]:
     return rendered.html, rendered.json
 
 
-def human_row_of(rendered: Rendered | RawEntry) -> str:
-    """The human project page's row of a remembered fragment."""
-    if isinstance(rendered, dict):
-        return str(rendered.get("human", ""))
-    return rendered.human
-
-
-def uploaded_of(value: Entry | RawEntry) -> datetime:
+def row_facts_of(value: Entry | RawEntry) -> tuple[str, int, datetime, str | None]:
+    """(sha256, size, upload time, Requires-Python): what a human page's row shows of a file."""
     if isinstance(value, dict):
-        return datetime.fromisoformat(value["uploaded"])
-    return value.upload_time
+        uploaded = datetime.fromisoformat(value["uploaded"])
+        return value["sha256"], value["size"], uploaded, value.get("requires_python")
+    facts = value.facts
+    return facts.sha256, facts.size, value.upload_time, facts.requires_python
 
 
 def digests_of(value: Entry | RawEntry) -> tuple[str, str | None]:
@@ -281,9 +276,9 @@ def entry_of(value: RawEntry) -> Entry:
     value = dict(value)
     uploaded = datetime.fromisoformat(value.pop("uploaded"))
     rendered = value.pop("rendered", None)
-    return Entry(
-        FileFacts(**value), uploaded, Rendered(**rendered) if rendered is not None else None
-    )
+    if rendered is not None:  # a fragment of format 2 also held the human row: left out
+        rendered = Rendered(*(rendered[name] for name in ("version", "yanked", "html", "json")))
+    return Entry(FileFacts(**value), uploaded, rendered)
 
 
 def _dumps(value: Any) -> str:

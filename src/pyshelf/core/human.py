@@ -67,6 +67,17 @@ def file_row(f: IndexedFile) -> str:
     )
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def cached_file_row(
+    filename: str, sha256: str, size: int, uploaded: datetime, requires_python: str | None
+) -> str:
+    """`file_row`, remembered per process: a page shows every file of the project, and an
+    event changes one."""
+    version = parse_distribution(filename).version
+    shown = IndexedFile(filename, version, sha256, size, uploaded, requires_python, None, None)
+    return file_row(shown)
+
+
 def project_page(
     name: str, releases: Sequence[ReleaseRows], info: ReleaseInfo | None, latest: Version | None
 ) -> bytes:

@@ -20,7 +20,9 @@ from markupsafe import Markup
 from pyshelf.core.page_model import IndexedFile, ProjectPage
 
 API_VERSION = "1.1"
-FRAGMENT_VERSION = 2  # 2: the human page's row (`core.human.file_row`)
+# 2: the human page's row was a fragment too; 3: it is not (rendered per process, remembered:
+# `core.human.cached_file_row`), which keeps 2.4 of a 5,000-file cache's 8 MB out of it.
+FRAGMENT_VERSION = 3
 
 _env = Environment(
     loader=PackageLoader("pyshelf.core", "templates"),
