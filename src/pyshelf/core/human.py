@@ -2,10 +2,9 @@
 the style sheet and script they load (docs/pages.md). jinja2, autoescaped; no inline script or
 style, no third-party asset (the CSP allows only `'self'`).
 
-A project page is a join like the API pages: each file's table row (`file_row`) is rendered
-once and remembered in the facts cache beside the API fragments, under the same
-`render.FRAGMENT_VERSION`; the page adds per release a header and per project the latest
-release's metadata (`ReleaseInfo`).
+A project page is a join: each file's table row (`file_row`) and each release's section are
+rendered once per process and remembered (`cached_file_row`, `_release_section`); the page adds
+per project the latest release's metadata (`ReleaseInfo`).
 """
 
 from __future__ import annotations
