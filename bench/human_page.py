@@ -29,8 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from packaging.utils import canonicalize_name
 
+from pyshelf.core import human as core_human
 from pyshelf.core import layout
-from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts
+from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts, _by_release
 from pyshelf.core.page_model import FileFacts
 from pyshelf.core.release_info import ReleaseInfo
 
@@ -91,8 +92,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[100, 1000, 5000])
     args = parser.parse_args()
-    head = ("shape", "N", "all pages s", "human s", "human KiB", "gzip KiB")
-    print("{:<16} {:>6} {:>12} {:>8} {:>10} {:>9}".format(*head))
+    head = ("shape", "N", "all pages s", "human s", "cold s", "human KiB", "gzip KiB")
+    print("{:<16} {:>6} {:>12} {:>8} {:>8} {:>10} {:>9}".format(*head))
     failed = False
     for n in args.n:
         for shape, per_release in (("releases", 5), ("one-per-release", 1)):
@@ -101,14 +102,20 @@ def main() -> int:
             all_pages = median_seconds(partial(cache.page_bodies, PROJECT))
             rows = cache._rows()  # the join alone
             assert rows is not None  # every fragment was rendered by the first page_bodies
-            human = median_seconds(partial(cache._human_page, PROJECT, rows))
+            releases = _by_release(rows)
+            human = median_seconds(partial(cache._human_page, PROJECT, releases))
+            started = time.perf_counter()  # a cold process: no row or section remembered
+            core_human.cached_file_row.cache_clear()
+            core_human._release_section.cache_clear()
+            cache._human_page(PROJECT, releases)
+            cold = time.perf_counter() - started
             page = cache.page_bodies(PROJECT)[key]
             zipped = len(gzip.compress(page, 6))
             print(
-                f"{shape:<16} {n:>6} {all_pages:>12.3f} {human:>8.3f} "
+                f"{shape:<16} {n:>6} {all_pages:>12.3f} {human:>8.3f} {cold:>8.3f} "
                 f"{len(page) / 1024:>10.1f} {zipped / 1024:>9.1f}"
             )
-            if n <= 5000 and (human >= MAX_SECONDS or zipped >= MAX_GZIPPED):
+            if n <= 5000 and (cold >= MAX_SECONDS or zipped >= MAX_GZIPPED):
                 failed = True
     if failed:
         print(f"FAIL: a page of <= 5000 files: {MAX_SECONDS} s or {MAX_GZIPPED} bytes gzipped")

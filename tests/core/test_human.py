@@ -12,7 +12,7 @@ from packaging.version import Version
 
 from pyshelf.core import human, layout, render
 from pyshelf.core.facts_cache import Entry, FactsCache, YankFacts, indexed_file, latest_release
-from pyshelf.core.facts_entries import Entries
+from pyshelf.core.facts_entries import Entries, Releases
 from pyshelf.core.page_model import FileFacts, IndexedFile
 from pyshelf.core.release_info import read_release, render_description
 
@@ -103,7 +103,7 @@ def _project_page(metadata: bytes, yank_reason: str) -> tuple[bytes, bytes]:
     cache = FactsCache(
         files=Entries({"foo-1.0.tar.gz": Entry(FileFacts('"e"', 10, "a" * 64, ">=3.8"), T0)}),
         yanks={"foo/1.0.yank": YankFacts('"y"', yank_reason)},
-        releases={"1.0": read.info},
+        releases=Releases({"1.0": read.info}),
     )
     page = cache.page_bodies(FOO)[layout.human_page_key(FOO)]
     return page, human.description_document(read.description_html or "")
