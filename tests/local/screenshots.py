@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ def _base(browser: str, size: tuple[int, int]) -> list[str]:
         "--no-first-run",
         "--force-device-scale-factor=1",
         f"--window-size={size[0]},{size[1]}",
-        "--virtual-time-budget=5000",  # the page's script (the README fetch) runs first
+        "--virtual-time-budget=15000",  # the page's script (the README fetch) runs first
     ]
 
 
@@ -82,7 +83,8 @@ def screenshot(browser: str, url: str, size: tuple[int, int], out: Path) -> None
     assert result.returncode == 0 and out.exists(), f"{command}: {result.stderr[-2000:]}"
 
 
-def dump_dom(browser: str, url: str) -> str:
+def dump_dom(browser: str, url: str, pause: float = 0) -> str:
+    time.sleep(pause)  # a second look, after a pause, when the first missed the fetch
     command = [*_base(browser, (1200, 900)), "--dump-dom", url]
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=TIMEOUT)
     assert result.returncode == 0, f"{command}: {result.stderr[-2000:]}"
@@ -100,7 +102,7 @@ def take(browser: str, index_url: str, folder: Path) -> dict[str, Path]:
         check_png(out, shot.size)
         # The README arrives by the page's own fetch: on a loaded machine it can miss the
         # virtual-time budget, so the DOM is looked at up to three times.
-        doms = (dump_dom(browser, url) for _ in range(3))
+        doms = (dump_dom(browser, url, pause=attempt) for attempt in range(3))
         assert any(shot.text in dom for dom in doms), (
             f"{shot.name}: {shot.text!r} not in the DOM of {url}"
         )
