@@ -12,6 +12,7 @@ from eventjson import created, removed, sqs_event
 from packaging.utils import canonicalize_name
 from storage_reads import put
 
+from pyshelf.core import layout
 from pyshelf.indexer.batch import handle_event
 from pyshelf.indexer.invalidation import (
     MAX_PATHS,
@@ -70,6 +71,19 @@ def test_an_overwrite_is_invalidated_even_when_indexing_fails_after_the_cache_wr
     response = handle_event(sqs_event(created(WHEEL)), failing, None, edge)
     assert response["batchItemFailures"]
     assert edge.batches == [WHEEL_PATHS]
+
+
+def test_an_overwrite_seen_through_an_unreadable_cache_invalidates_the_project(
+    store: MemoryStore,
+) -> None:
+    """What the damaged (or older) cache described is unknown: every path of the project."""
+    put(store, WHEEL, wheel("alpha", "1.0"))
+    handle_event(sqs_event(created(WHEEL)), store)
+    store.put(layout.facts_cache_key(canonicalize_name("alpha")), b"garbage", content_type="x")
+    put(store, WHEEL, wheel("alpha", "1.0", ">=3.12"))
+    edge = RecordingInvalidator()
+    assert handle_event(sqs_event(created(WHEEL)), store, None, edge) == {"batchItemFailures": []}
+    assert edge.batches == [["/alpha/*", "/simple/alpha/*"]]
 
 
 def test_removals_of_a_batch_are_one_invalidation(store: MemoryStore) -> None:

@@ -8,13 +8,14 @@ import json
 from typing import Any
 
 from distbuild import wheel
-from eventjson import created, sqs_event
+from eventjson import created, removed, sqs_event
 from index_checks import assert_index_matches_bucket
 from packaging.utils import canonicalize_name
-from storage_reads import files_of, put
+from storage_reads import body, files_of, put
 
 from pyshelf.core import layout
 from pyshelf.core.events import messages_of
+from pyshelf.core.facts_cache import FactsCache
 from pyshelf.indexer.batch import handle_event
 from pyshelf.storage.memory import MemoryStore
 
@@ -102,3 +103,36 @@ def test_a_batch_with_events_and_a_follow_up_of_one_project_writes_it_once(
     assert more == []  # nothing left for another follow-up
     assert counting.puts.count(HUMAN) == 1
     assert_index_matches_bucket(store)
+
+
+def test_a_follow_up_beside_an_event_that_changes_nothing_still_writes_the_page(
+    store: MemoryStore,
+) -> None:
+    """The follow-up and a duplicate notification of the key already indexed, in one batch."""
+    sent: list[str] = []
+    event = upload(store, "1.0")
+    handle_event(event, store, requeue=sent.append)
+    assert store.head(HUMAN) is None
+    both = {"Records": [*follow_ups(sent)["Records"], *event["Records"]]}
+    assert handle_event(both, store, requeue=sent.append) == {"batchItemFailures": []}
+    assert store.head(HUMAN) is not None
+    assert_index_matches_bucket(store)
+
+
+def test_a_release_gone_and_uploaded_again_shows_its_new_metadata(store: MemoryStore) -> None:
+    """The warm process's remembered cache is what its bytes say: the metadata of a release
+    whose files all went is gone from it too."""
+    first, second = (
+        f"Metadata-Version: 2.1\nName: alpha\nVersion: 1.0\nSummary: {text}\n\n".encode()
+        for text in ("first", "second")
+    )
+    key = "alpha/alpha-1.0-py3-none-any.whl"
+    handle_event(upload(store, "2.0"), store)
+    put(store, key, wheel("alpha", "1.0", metadata=first))
+    handle_event(sqs_event(created(key)), store)
+    store.delete(key)
+    handle_event(sqs_event(removed(key)), store)
+    put(store, key, wheel("alpha", "1.0", metadata=second))
+    handle_event(sqs_event(created(key)), store)
+    cache = FactsCache.loads(body(store, layout.facts_cache_key(ALPHA)))
+    assert cache.releases["1.0"].summary == "second"

@@ -226,8 +226,10 @@ class FactsCache:
             "schema": SCHEMA,
             "yanks": {key: asdict(facts) for key, facts in sorted(self.yanks.items())},
         }
-        listed = {str(v) for v in self._listed_versions()}  # releases of gone files go
-        releases = {v: self.releases.raw(v) for v in sorted(self.releases) if v in listed}
+        listed = {str(v) for v in self._listed_versions()}
+        for gone in [v for v in self.releases if v not in listed]:  # releases of gone files go
+            del self.releases[gone]
+        releases = {v: self.releases.raw(v) for v in sorted(self.releases)}
         if releases:
             rest["releases"] = releases
         # {"files":{...},<rest>}: the files' members as `Entries.texts` keeps them

@@ -168,12 +168,16 @@ def _index_projects(
     for project, message_ids in sorted(plan.projects.items()):
         if not deadline.start_project():
             _later(plan, project, plan.keys[project], plan.gone[project])
+            if project in plan.people:  # asked for: handed on with the rest
+                plan.people_due.add(project)
             continue
         try:
             result = _index_watched(store, project, plan, project_set, edge, deadline=deadline)
         except Unfinished as exc:
             root_needed |= exc.result.root_affected
             _later(plan, project, exc.keys, frozenset(), listing=exc.keys is None)
+            if exc.result.people_due or project in plan.people:
+                plan.people_due.add(project)
             continue
         except Exception:
             log.exception("%s: regeneration failed; its messages will be retried", project)
@@ -208,6 +212,8 @@ def _index_watched(
         return _index(store, project, plan, project_set, deadline=deadline, result=result)
     finally:
         edge.add(project, result.replaced)
+        if result.cache_unreadable:  # what it held is unknown: everything of the project
+            edge.add_everything(project)
 
 
 def _later(
@@ -229,10 +235,11 @@ def _later(
 
 
 def _people_pages(store: Storage, plan: Plan) -> None:
-    """Write the pages for people that follow-ups ask for (a project indexed in this batch has
-    had its page written with its other pages)."""
+    """Write the pages for people that follow-ups ask for: conditionally, so a page the event
+    path of this batch already brought up to date is not written again (one HEAD and a render);
+    a project handed on takes the request with it."""
     for project, message_ids in sorted(plan.people.items()):
-        if project in plan.projects:
+        if project in plan.people_due:
             continue
         if not _people_page_written(store, project):
             plan.failed |= message_ids

@@ -135,7 +135,7 @@ def _attempt(
     human = Human.SKIP
     if body != (blob.body if blob else b""):
         etag = write_cache(store, project, body, blob)
-        RECENT.remember(store, project, etag, body, new)
+        RECENT.remember(store, project, etag, body, new.copy() if body else FactsCache())
         result.replaced |= new.replaced_since(cache)
         result.changed = True
         result.root_affected |= cache.empty != new.empty

@@ -119,6 +119,11 @@ class EdgeChanges:
             return
         self.add(project, (n for n, facts in before.items() if after.get(n) != facts))
 
+    def add_everything(self, project: NormalizedName) -> None:
+        """The wildcards of the project (what its files were is not known)."""
+        if self.enabled:
+            self.paths.setdefault(project, set()).update(wildcards(project))
+
     def add(self, project: NormalizedName, filenames: Iterable[str]) -> None:
         if self.enabled:
             target = self.paths.setdefault(project, set())

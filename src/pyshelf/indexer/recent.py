@@ -5,7 +5,8 @@ it again.
 
 Keyed by project and the ETag of the version: S3 is strongly consistent, so a version that still
 has the ETag remembered is the bytes remembered. Only the version an event itself read or wrote
-is remembered, and a remembered cache is never changed (events work on a `copy`).
+is remembered, as `FactsCache.parse` of its bytes would give it; what is remembered is a copy,
+and a reader gets a copy, so no event changes it.
 """
 
 from __future__ import annotations
@@ -50,10 +51,10 @@ class Recent:
         if blob is None:
             return None, FactsCache()
         if blob.unchanged and known is not None:
-            return Blob(known.body, known.etag), known.cache
+            return Blob(known.body, known.etag), known.cache.copy()
         cache = FactsCache.parse(blob.body)
         if cache is not None:
-            self.remember(store, project, blob.etag, blob.body, cache)
+            self.remember(store, project, blob.etag, blob.body, cache.copy())
         return blob, cache
 
     def remember(

@@ -69,6 +69,9 @@ class ProjectResult:
     joined: bool = False  # some attempt added the project to the private set
     # The event path wrote the cache and left the page for people to a follow-up message.
     people_due: bool = False
+    # The facts cache could not be read: which files it described (and so which changed) is
+    # not known.
+    cache_unreadable: bool = False
     # Files a cache write of any attempt replaced or removed (their edge paths are stale).
     replaced: set[str] = field(default_factory=set)
     state: State | None = None  # the state this invocation last wrote to the private set
@@ -240,7 +243,9 @@ def _project_attempt(
     pages = read_pages(store, project, check_bytes)
     cached = store.get(layout.facts_cache_key(project))
     had_files = bool(cached and cached.body)  # an unreadable cache was written with files
-    facts_cache = FactsCache.loads(cached.body) if cached else FactsCache()
+    parsed = FactsCache.parse(cached.body) if cached else FactsCache()
+    result.cache_unreadable |= parsed is None
+    facts_cache = parsed or FactsCache()
     folder = ProjectFolder.take(store, project)
     known = remembered_rejections(store, project) if facts_cache.empty and folder.dists else {}
     for name, entry in known.items():
