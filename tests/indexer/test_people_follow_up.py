@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from distbuild import wheel
 from eventjson import created, removed, sqs_event
 from index_checks import assert_index_matches_bucket
@@ -136,3 +137,21 @@ def test_a_release_gone_and_uploaded_again_shows_its_new_metadata(store: MemoryS
     handle_event(sqs_event(created(key)), store)
     cache = FactsCache.loads(body(store, layout.facts_cache_key(ALPHA)))
     assert cache.releases["1.0"].summary == "second"
+
+
+def test_the_event_does_not_render_the_page_it_leaves(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: list[str] = []
+    real = FactsCache._human_page
+
+    def counted(self: FactsCache, project: Any, releases: Any) -> bytes:
+        rendered.append(project)
+        return real(self, project, releases)
+
+    monkeypatch.setattr(FactsCache, "_human_page", counted)
+    sent: list[str] = []
+    handle_event(upload(store, "1.0"), store, requeue=sent.append)
+    assert rendered == []
+    handle_event(follow_ups(sent), store, requeue=sent.append)
+    assert rendered == [ALPHA]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -141,30 +141,37 @@ class FactsCache:
 
     def pages(self, project: NormalizedName) -> tuple[bytes, bytes] | None:
         """(HTML, JSON) API pages (`page_bodies`); None when the project has no files."""
-        bodies = self.page_bodies(project)
         html_key, json_key = layout.page_keys(project)
+        bodies = self.page_bodies(project, (html_key, json_key))
         return (bodies[html_key], bodies[json_key]) if bodies else None
 
-    def page_bodies(self, project: NormalizedName) -> dict[str, bytes]:
-        """Every page of the project by key: the API pages (HTML, JSON) and the human page, a
-        join of the fragments (`refresh` first); empty when the project has no files."""
+    def page_bodies(
+        self, project: NormalizedName, wanted: Collection[str] | None = None
+    ) -> dict[str, bytes]:
+        """The pages of the project by key (`wanted` of them; None: all): the API pages (HTML,
+        JSON) and the human page, a join of the fragments (`refresh` first); empty when the
+        project has no files. A page not wanted is not rendered (the event path leaves the
+        human page to a follow-up, which wants nothing else)."""
         self.refresh()
         rows = self._rows()
         if rows is None:  # a cache that said "fresh" wrongly: render what it lacks
             self._fresh = None
-            return self.page_bodies(project)
+            return self.page_bodies(project, wanted)
         if not rows:
             return {}
-        pairs = [fragments(rendered) for _name, rendered in rows]
         releases = _by_release(rows)
         html_key, json_key = layout.page_keys(project)
-        return {
-            html_key: render.project_html_of(project, [html for html, _ in pairs]),
-            json_key: render.project_json_of(
-                project, [entry for _, entry in pairs], [version_text(n) for n, _, _ in releases]
-            ),
-            layout.human_page_key(project): self._human_page(project, releases),
-        }
+        human_key = layout.human_page_key(project)
+        keys = {html_key, json_key, human_key} if wanted is None else set(wanted)
+        bodies: dict[str, bytes] = {}
+        if html_key in keys or json_key in keys:
+            pairs = [fragments(rendered) for _name, rendered in rows]
+            bodies[html_key] = render.project_html_of(project, [html for html, _ in pairs])
+            versions = [version_text(n) for n, _, _ in releases]
+            bodies[json_key] = render.project_json_of(project, [e for _, e in pairs], versions)
+        if human_key in keys:
+            bodies[human_key] = self._human_page(project, releases)
+        return bodies
 
     def _rows(self) -> list[tuple[str, Rendered | RawEntry]] | None:
         """(filename, fragments) of every listed file, in page order; None when a listed file

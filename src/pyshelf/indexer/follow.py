@@ -79,7 +79,7 @@ def follow(
     deleted."""
     changed = False
     for _ in range(MAX_ROUNDS):
-        bodies = version.cache.page_bodies(project)
+        bodies = version.cache.page_bodies(project, [page.key for page in pages])
         for page in pages:
             page.body = bodies.get(page.key)
         try:
